@@ -1,0 +1,139 @@
+package apply
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/plan"
+)
+
+// Metrics are vpcepctl's metric families (DESIGN.md "Metrics"), all on
+// one registry. Every known label combination starts at 0.
+type Metrics struct {
+	Requests        *prometheus.CounterVec
+	RequestDuration *prometheus.HistogramVec
+	Retries         *prometheus.CounterVec
+	Changes         *prometheus.CounterVec
+	PlannedChanges  *prometheus.GaugeVec
+	Endpoints       *prometheus.GaugeVec
+	InflightGauge   prometheus.Gauge
+	RateLimit       prometheus.Gauge
+	RateLimitWait   prometheus.Counter
+	RunDuration     prometheus.Gauge
+	LastRun         prometheus.Gauge
+	LastSuccess     prometheus.Gauge
+}
+
+// Results of a change.
+const (
+	Succeeded = "succeeded"
+	Failed    = "failed"
+	Skipped   = "skipped"
+)
+
+// RetryReasons are the reason label values of vpcepctl_api_retries_total.
+var RetryReasons = []string{"throttled", "server_error", "network", "ambiguous"}
+
+// NewMetrics creates the families and registers them with reg (nil: not
+// registered, for tests that do not look).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vpcepctl_api_requests_total", Help: "API requests (every attempt), by operation and HTTP status code (or error).",
+		}, []string{"operation", "code"}),
+		RequestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "vpcepctl_api_request_duration_seconds", Help: "API request duration (one attempt), by operation.",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"operation"}),
+		Retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vpcepctl_api_retries_total", Help: "API requests sent again, by operation and reason.",
+		}, []string{"operation", "reason"}),
+		Changes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vpcepctl_changes_total", Help: "Planned changes executed, by action and result.",
+		}, []string{"action", "result"}),
+		PlannedChanges: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "vpcepctl_planned_changes", Help: "Changes in the last plan, by action.",
+		}, []string{"action"}),
+		Endpoints: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "vpcepctl_endpoints", Help: "Endpoints desired (in the manifests), observed (listed) and owned (carrying a declared set's tag).",
+		}, []string{"state"}),
+		InflightGauge: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "vpcepctl_inflight_requests", Help: "API requests in flight.",
+		}),
+		RateLimit: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "vpcepctl_rate_limit_rps", Help: "Current request rate allowed by the adaptive (AIMD) limiter, summed over targets.",
+		}),
+		RateLimitWait: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vpcepctl_rate_limit_wait_seconds_total", Help: "Time requests spent waiting for the rate limiter.",
+		}),
+		RunDuration: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "vpcepctl_run_duration_seconds", Help: "Duration of the last run.",
+		}),
+		LastRun: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "vpcepctl_last_run_timestamp_seconds", Help: "Unix time the last run finished.",
+		}),
+		LastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "vpcepctl_last_success_timestamp_seconds", Help: "Unix time the last successful run finished.",
+		}),
+	}
+	for _, op := range otc.Operations {
+		m.RequestDuration.WithLabelValues(op)
+		for _, r := range RetryReasons {
+			m.Retries.WithLabelValues(op, r)
+		}
+	}
+	for _, a := range plan.Actions {
+		m.PlannedChanges.WithLabelValues(string(a))
+		if a == plan.Noop {
+			continue
+		}
+		for _, r := range []string{Succeeded, Failed, Skipped} {
+			m.Changes.WithLabelValues(string(a), r)
+		}
+	}
+	for _, s := range []string{"desired", "observed", "owned"} {
+		m.Endpoints.WithLabelValues(s)
+	}
+	if reg != nil {
+		reg.MustRegister(m.Requests, m.RequestDuration, m.Retries, m.Changes, m.PlannedChanges, m.Endpoints,
+			m.InflightGauge, m.RateLimit, m.RateLimitWait, m.RunDuration, m.LastRun)
+	}
+	return m
+}
+
+// ObservePlan sets the planned-changes gauges.
+func (m *Metrics) ObservePlan(p *plan.Plan) {
+	if m == nil {
+		return
+	}
+	for _, a := range plan.Actions {
+		m.PlannedChanges.WithLabelValues(string(a)).Set(float64(p.Summary.Count(a)))
+	}
+}
+
+// Request implements otc.Observer.
+func (m *Metrics) Request(op, code string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.Requests.WithLabelValues(op, code).Inc()
+	m.RequestDuration.WithLabelValues(op).Observe(d.Seconds())
+}
+
+// Retry implements otc.Observer.
+func (m *Metrics) Retry(op, reason string) {
+	if m == nil {
+		return
+	}
+	m.Retries.WithLabelValues(op, reason).Inc()
+}
+
+// Inflight implements otc.Observer.
+func (m *Metrics) Inflight(delta int) {
+	if m == nil {
+		return
+	}
+	m.InflightGauge.Add(float64(delta))
+}

@@ -1,0 +1,72 @@
+package apply
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+)
+
+// ReportFormatVersion is the version of the report JSON document.
+const ReportFormatVersion = "1"
+
+// Report is what a run did (DESIGN.md "Apply"): --report FILE and
+// apply -o json.
+type Report struct {
+	FormatVersion string        `json:"format_version"`
+	StartedAt     time.Time     `json:"started_at"`
+	FinishedAt    time.Time     `json:"finished_at"`
+	Summary       ReportSummary `json:"summary"`
+	Results       []Result      `json:"results"`
+
+	// Interrupted is true when the run was stopped by its context.
+	Interrupted bool `json:"-"`
+}
+
+// ReportSummary counts results.
+type ReportSummary struct {
+	Succeeded int `json:"succeeded"`
+	Failed    int `json:"failed"`
+	Skipped   int `json:"skipped"`
+}
+
+// Result is the outcome of one change.
+type Result struct {
+	Action    string `json:"action"`
+	Set       string `json:"set"`
+	Name      string `json:"name"`
+	ProjectID string `json:"project_id"`
+	ID        string `json:"id"`
+	Status    string `json:"status"`
+	Attempts  int    `json:"attempts"`
+	Error     string `json:"error"`
+
+	skipped bool
+}
+
+func (r Result) result() string {
+	switch {
+	case r.skipped:
+		return Skipped
+	case r.Error != "":
+		return Failed
+	}
+	return Succeeded
+}
+
+// OK reports whether every change that was tried succeeded and none was
+// skipped for a reason other than being a conflict.
+func (r *Report) OK() bool { return r.Summary.Failed == 0 && !r.Interrupted }
+
+// WriteJSON writes the report document.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// SummaryLine is the one-line human summary.
+func (r *Report) SummaryLine() string {
+	return fmt.Sprintf("Apply: %d succeeded, %d failed, %d skipped in %s.",
+		r.Summary.Succeeded, r.Summary.Failed, r.Summary.Skipped, r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond))
+}

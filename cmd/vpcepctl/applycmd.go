@@ -1,0 +1,266 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vpcepctl/vpcepctl/apply"
+	"github.com/vpcepctl/vpcepctl/manifests"
+	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/plan"
+)
+
+type applyFlags struct {
+	planFlags
+	client      clientFlags
+	yes         bool
+	report      string
+	wait        bool
+	noWait      bool
+	waitTimeout time.Duration
+	pollEvery   time.Duration
+	failFast    bool
+	grace       time.Duration
+}
+
+func (a *app) applyCommand() *cobra.Command {
+	var f applyFlags
+	f.client.defaults()
+	cmd := &cobra.Command{
+		Use:   "apply -f PATH... | PLANFILE [flags]",
+		Short: "Make the endpoints match the manifests",
+		Long: `apply makes a plan (or loads a plan file saved by plan --out), prints it,
+and executes it: a worker pool (--concurrency) whose requests share one rate
+limiter per target (--rate, --burst) that slows down when the API throttles
+and speeds up again while it does not. Creates are never doubled: when a
+create's answer is lost, apply looks for the endpoint by its name tag before
+sending it again.
+
+A plan file is refused when the endpoints changed since it was made.
+apply asks for confirmation only when stdin is a terminal and neither --yes
+nor a plan file is given.
+
+Exit status: 0 all planned changes done, 1 some failed (or API/network
+trouble), 3 invalid input or stale plan, 130/143 interrupted.`,
+		Example: `  vpcepctl apply -f manifests/ --yes
+  vpcepctl apply -f manifests/ --prune --rate 5 --report report.json
+  vpcepctl plan -f manifests/ --out plan.json && vpcepctl apply plan.json`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usageError{fmt.Errorf("apply takes at most one plan file, got %d arguments", len(args))}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			planFile := ""
+			if len(args) == 1 {
+				planFile = args[0]
+			}
+			return a.runApply(cmd, &f, planFile)
+		},
+	}
+	fs := cmd.Flags()
+	f.register(fs)
+	fs.BoolVarP(&f.yes, "yes", "y", false, "do not ask for confirmation")
+	fs.StringVar(&f.report, "report", "", "write the report (JSON) to FILE")
+	fs.IntVar(&f.client.concurrency, "concurrency", f.client.concurrency, "requests in flight at most (workers)")
+	fs.Float64Var(&f.client.rate, "rate", f.client.rate, "requests per second per target, at most (the adaptive limiter's ceiling)")
+	fs.IntVar(&f.client.burst, "burst", f.client.burst, "requests the limiter lets through at once")
+	fs.IntVar(&f.client.maxRetries, "max-retries", f.client.maxRetries, "retries of one request (throttling, server and network errors)")
+	fs.DurationVar(&f.client.requestTimeout, "request-timeout", f.client.requestTimeout, "timeout of one HTTP attempt")
+	fs.BoolVar(&f.wait, "wait", true, "wait until created endpoints are accepted (or pendingAcceptance) and deleted ones are gone")
+	fs.BoolVar(&f.noWait, "no-wait", false, "do not wait (same as --wait=false)")
+	fs.DurationVar(&f.waitTimeout, "wait-timeout", 10*time.Minute, "how long to wait for one endpoint")
+	fs.DurationVar(&f.pollEvery, "poll-interval", 5*time.Second, "how often to poll the status while waiting")
+	fs.BoolVar(&f.failFast, "fail-fast", false, "stop dispatching after the first failure")
+	fs.DurationVar(&f.grace, "grace", 30*time.Second, "after SIGINT/SIGTERM, how long requests in flight may take to finish")
+	return cmd
+}
+
+func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error {
+	ctx := cmd.Context()
+	opts, err := a.planOptions(&f.planFlags)
+	if err != nil {
+		return err
+	}
+	if f.client.concurrency < 1 || f.client.rate <= 0 || f.client.burst < 1 || f.client.maxRetries < 0 {
+		return invalid(errors.New("--concurrency, --rate and --burst must be positive, --max-retries not negative"))
+	}
+	if planFile != "" && len(f.files) > 0 {
+		return invalid(errors.New("give either -f manifests or a plan file, not both"))
+	}
+	var ms []*manifests.Manifest
+	var saved *plan.Plan
+	if planFile != "" {
+		saved, err = readPlanFile(planFile)
+		if err != nil {
+			return err
+		}
+	} else if ms, err = a.loadManifests(f.files); err != nil {
+		return err
+	}
+	rm, err := a.startMetrics()
+	if err != nil {
+		return err
+	}
+	a.groupMetrics(rm, ms, opts)
+	s, err := a.connect(ctx, f.client, rm.m)
+	if err != nil {
+		return rm.done(err, false)
+	}
+	defer s.close()
+
+	var p *plan.Plan
+	if saved != nil {
+		p, err = s.checkFresh(ctx, saved, opts)
+	} else {
+		p, _, err = s.makePlan(ctx, ms, opts)
+	}
+	if err != nil {
+		return rm.done(err, false)
+	}
+	planOut := a.stdout
+	if f.output == "json" {
+		planOut = a.stderr
+	}
+	if err := a.printPlan(p, "text", planOut); err != nil {
+		return rm.done(err, false)
+	}
+	if p.Summary.Changes() == 0 {
+		fmt.Fprintln(a.stderr, "No changes to apply.")
+		rep := apply.New(nil, apply.Options{}).Run(ctx, p)
+		return rm.done(a.writeReport(rep, f), rep.OK())
+	}
+	if planFile == "" && !f.yes && isTerminal(a.stdin) {
+		ok, err := confirm(a.stdin, a.stderr, p)
+		if err != nil || !ok {
+			return rm.done(&exitError{exitFailure, errors.New("apply cancelled")}, false)
+		}
+	}
+	prog := a.newProgress(p.Summary.Changes() + p.Summary.Conflict)
+	rep := apply.New(s.apis(), apply.Options{
+		Concurrency:  f.client.concurrency,
+		MaxRetries:   f.client.maxRetries,
+		Wait:         f.wait && !f.noWait,
+		WaitTimeout:  f.waitTimeout,
+		PollInterval: f.pollInterval(a.sim),
+		FailFast:     f.failFast,
+		Grace:        f.grace,
+		Logger:       a.log,
+		Metrics:      rm.m,
+		Progress:     prog.update,
+	}).Run(ctx, p)
+	prog.finish()
+	err = a.writeReport(rep, f)
+	if err == nil && !rep.OK() && !rep.Interrupted {
+		err = &exitError{code: exitFailure, err: fmt.Errorf("%d of %d changes failed", rep.Summary.Failed, len(rep.Results))}
+	}
+	return rm.done(err, err == nil && rep.OK())
+}
+
+func (f *applyFlags) pollInterval(sim bool) time.Duration {
+	if sim && f.pollEvery == 5*time.Second {
+		return 250 * time.Millisecond // the simulator settles in half a second
+	}
+	return f.pollEvery
+}
+
+func (a *app) writeReport(rep *apply.Report, f *applyFlags) error {
+	fmt.Fprintln(a.stderr, rep.SummaryLine())
+	for _, r := range rep.Results {
+		if r.Error != "" && r.Action != string(plan.Conflict) && !strings.HasPrefix(r.Error, "not started") {
+			fmt.Fprintf(a.stderr, "  failed: %s %s/%s %s: %s\n", r.Action, r.Set, r.Name, r.ID, r.Error)
+		}
+	}
+	var errs []error
+	if f.report != "" {
+		if err := writeFileAtomic(f.report, rep.WriteJSON); err != nil {
+			errs = append(errs, fmt.Errorf("--report: %w", err))
+		}
+	}
+	if f.output == "json" {
+		if err := rep.WriteJSON(a.stdout); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return &exitError{exitFailure, errors.Join(errs...)}
+	}
+	return nil
+}
+
+func readPlanFile(path string) (*plan.Plan, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, invalid(fmt.Errorf("plan file: %w", err))
+	}
+	defer fh.Close()
+	p, err := plan.Read(fh)
+	if err != nil {
+		return nil, invalid(fmt.Errorf("%s: %w", path, err))
+	}
+	return p, nil
+}
+
+// checkFresh lists the plan's targets again and refuses a plan whose
+// fingerprint no longer matches.
+func (s *session) checkFresh(ctx context.Context, p *plan.Plan, opts plan.Options) (*plan.Plan, error) {
+	var inputs []plan.Input
+	for _, t := range p.Targets {
+		c, rt, err := s.client(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		eps, err := c.ListEndpoints(ctx, otc.ListOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", rt, err)
+		}
+		inputs = append(inputs, plan.Input{Target: rt, Observed: eps})
+	}
+	if fp := plan.Fingerprint(inputs, opts.Shard); fp != p.Fingerprint {
+		return nil, invalid(fmt.Errorf("%w (plan %s, now %s)", plan.ErrStale, short(p.Fingerprint), short(fp)))
+	}
+	if s.metrics != nil {
+		s.metrics.ObservePlan(p)
+	}
+	return p, nil
+}
+
+func short(fp string) string {
+	if len(fp) > 19 {
+		return fp[:19]
+	}
+	return fp
+}
+
+func confirm(in io.Reader, out io.Writer, p *plan.Plan) (bool, error) {
+	fmt.Fprintf(out, "Apply %d changes? Only 'yes' is accepted: ", p.Summary.Changes())
+	line, err := bufio.NewReader(in).ReadString('\n')
+	if err != nil && line == "" {
+		return false, err
+	}
+	return strings.TrimSpace(line) == "yes", nil
+}
+
+func (a *app) groupMetrics(rm *runMetrics, ms []*manifests.Manifest, opts plan.Options) {
+	sets := map[string]bool{}
+	for _, m := range ms {
+		sets[m.Set] = true
+	}
+	if len(sets) == 1 {
+		for s := range sets {
+			rm.group("set", s)
+		}
+	}
+	if opts.Shard.N > 1 {
+		rm.group("shard", shardLabel(opts.Shard.I))
+	}
+}

@@ -1,0 +1,268 @@
+package main
+
+// Output policy: plans, reports and other JSON documents go to stdout;
+// everything else (logs, progress, prompts, summaries, errors) goes to
+// stderr. Errors are printed once, here, as "vpcepctl: error: ...".
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/vpcepctl/vpcepctl/manifests"
+	"github.com/vpcepctl/vpcepctl/plan"
+)
+
+// Exit codes (DESIGN.md "Exit codes").
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitChanges = 2
+	exitInvalid = 3
+)
+
+// exitError carries an exit code with an error (nil error: exit quietly).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+func (e *exitError) Unwrap() error { return e.err }
+
+func invalid(err error) error { return &exitError{exitInvalid, err} }
+
+// app is one invocation: its streams, environment and global flags.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	log            *slog.Logger
+
+	sim        bool
+	simState   string
+	cloud      string
+	endpoint   string
+	region     string
+	projectID  string
+	logLevel   string
+	logFormat  string
+	metricsAdr string
+	pushURL    string
+	metricsOut string
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if se, ok := interrupted(ctx); ok {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			a.printError(err)
+		}
+		return se.exitCode()
+	}
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			a.printError(ee.err)
+		}
+		return ee.code
+	}
+	a.printError(err)
+	// Flag and argument errors from cobra are invalid input.
+	if isUsageError(err) {
+		return exitInvalid
+	}
+	return exitFailure
+}
+
+// usageError marks errors in flags and arguments.
+type usageError struct{ error }
+
+func isUsageError(err error) bool {
+	var ue usageError
+	return errors.As(err, &ue)
+}
+
+func (a *app) printError(err error) {
+	// Joined errors (manifest problems) print one per line.
+	for _, line := range strings.Split(strings.TrimRight(err.Error(), "\n"), "\n") {
+		fmt.Fprintf(a.stderr, "vpcepctl: error: %s\n", line)
+	}
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "vpcepctl",
+		Short: "Keep Open Telekom Cloud VPC endpoints in the state your YAML declares",
+		Long: `vpcepctl reads YAML manifests of VPC endpoints, lists what exists, prints a
+plan (create, tag, replace, adopt, delete) and applies it with a rate-limited,
+retried worker pool that never creates a duplicate.
+
+Every flag can also be set as VPCEPCTL_<FLAG> (e.g. VPCEPCTL_RATE=5);
+the command line wins. Credentials come from OS_CLOUD/clouds.yaml or the
+OS_* variables, as for the OpenStack CLI.`,
+		Example: `  vpcepctl validate -f examples/
+  vpcepctl plan -f manifests/ --detailed-exitcode
+  vpcepctl apply -f manifests/ --yes --report report.json
+  vpcepctl --sim plan -f examples/      # against the built-in simulator`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.bindEnv(cmd.Flags()); err != nil {
+				return usageError{err}
+			}
+			return a.setupLogger()
+		},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	pf := root.PersistentFlags()
+	pf.BoolVar(&a.sim, "sim", false, "run against an in-process simulator (state in --sim-state)")
+	pf.StringVar(&a.simState, "sim-state", "", "simulator state file for --sim (default $XDG_STATE_HOME/vpcepctl/sim.json)")
+	pf.StringVar(&a.cloud, "cloud", "", "cloud name in clouds.yaml (default $OS_CLOUD)")
+	pf.StringVar(&a.endpoint, "endpoint", "", "VPCEP base URL without /v1/{project_id}, e.g. https://vpcep.eu-de.otc.t-systems.com")
+	pf.StringVar(&a.region, "region", "", "region (default $OS_REGION_NAME)")
+	pf.StringVar(&a.projectID, "project-id", "", "project id (default $OS_PROJECT_ID or the token's project)")
+	pf.StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	pf.StringVar(&a.logFormat, "log-format", "text", "log format: text or json")
+	pf.StringVar(&a.metricsAdr, "metrics-addr", "", "serve Prometheus /metrics on this address during the run, e.g. 127.0.0.1:9115")
+	pf.StringVar(&a.pushURL, "pushgateway", "", "push metrics to this Pushgateway URL at the end of the run")
+	pf.StringVar(&a.metricsOut, "metrics-file", "", "write metrics to this file (node_exporter textfile format) at the end of the run")
+
+	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.simCommand(), a.versionCommand())
+	return root
+}
+
+// bindEnv sets every flag not given on the command line from
+// VPCEPCTL_<FLAG> (dashes as underscores, upper case).
+func (a *app) bindEnv(fs *pflag.FlagSet) error {
+	var errs []error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Changed || f.Name == "help" {
+			return
+		}
+		name := "VPCEPCTL_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		v := a.getenv(name)
+		if v == "" {
+			return
+		}
+		if f.Value.Type() == "stringSlice" || f.Value.Type() == "stringArray" {
+			for _, part := range strings.Split(v, ",") {
+				if err := fs.Set(f.Name, part); err != nil {
+					errs = append(errs, fmt.Errorf("%s: %v", name, err))
+				}
+			}
+			return
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %v", name, v, err))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+func (a *app) setupLogger() error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
+		return usageError{fmt.Errorf("--log-level %q: want debug, info, warn or error", a.logLevel)}
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch a.logFormat {
+	case "text":
+		a.log = slog.New(slog.NewTextHandler(a.stderr, opts))
+	case "json":
+		a.log = slog.New(slog.NewJSONHandler(a.stderr, opts))
+	default:
+		return usageError{fmt.Errorf("--log-format %q: want text or json", a.logFormat)}
+	}
+	return nil
+}
+
+func (a *app) defaultSimState() string {
+	dir := a.getenv("XDG_STATE_HOME")
+	if dir == "" {
+		home := a.getenv("HOME")
+		if home == "" {
+			home, _ = os.UserHomeDir()
+		}
+		dir = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(dir, "vpcepctl", "sim.json")
+}
+
+// planFlags are the flags plan and apply share.
+type planFlags struct {
+	files            []string
+	adopt, prune     bool
+	allowReplace     bool
+	shard            string
+	output           string
+	detailedExitcode bool
+	out              string
+}
+
+func (f *planFlags) register(fs *pflag.FlagSet) {
+	fs.StringArrayVarP(&f.files, "filename", "f", nil, "manifest file, directory (recursive *.yaml, *.yml) or - for stdin; repeatable")
+	fs.BoolVar(&f.adopt, "adopt", false, "take over unmanaged endpoints that match a desired one (same service and VPC, and subnet for interface services)")
+	fs.BoolVar(&f.prune, "prune", false, "delete owned endpoints no longer declared, and duplicates")
+	fs.BoolVar(&f.allowReplace, "allow-replace", false, "replace owned endpoints whose immutable fields drifted (delete, then create)")
+	fs.StringVar(&f.shard, "shard", "", "I/N: only endpoints whose hash of project_id/set/name modulo N is I (default $JOB_COMPLETION_INDEX/$VPCEPCTL_SHARDS)")
+	fs.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+}
+
+func (a *app) planOptions(f *planFlags) (plan.Options, error) {
+	o := plan.Options{Adopt: f.adopt, Prune: f.prune, AllowReplace: f.allowReplace}
+	s := f.shard
+	if s == "" {
+		if n := a.getenv("VPCEPCTL_SHARDS"); n != "" {
+			s = a.getenv("JOB_COMPLETION_INDEX") + "/" + n
+		}
+	}
+	if s != "" {
+		var i, n int
+		if _, err := fmt.Sscanf(s, "%d/%d", &i, &n); err != nil || n < 1 || i < 0 || i >= n || fmt.Sprintf("%d/%d", i, n) != s {
+			return o, invalid(fmt.Errorf("--shard %q: want I/N with 0 <= I < N (JOB_COMPLETION_INDEX and VPCEPCTL_SHARDS give the defaults)", s))
+		}
+		o.Shard = plan.Shard{I: i, N: n}
+	}
+	if f.output != "text" && f.output != "json" {
+		return o, invalid(fmt.Errorf("--output %q: want text or json", f.output))
+	}
+	return o, nil
+}
+
+// loadManifests loads -f paths; problems are invalid input.
+func (a *app) loadManifests(paths []string) ([]*manifests.Manifest, error) {
+	if len(paths) == 0 {
+		return nil, invalid(errors.New("no manifests: give -f FILE, -f DIR or -f -"))
+	}
+	ms, err := manifests.Load(paths, a.stdin)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	return ms, nil
+}
+
+func since(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }

@@ -1,0 +1,474 @@
+package otc
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Credentials say how to authenticate. Exactly one mode is used, in this
+// order: AK/SK (AccessKey and SecretKey), a fixed Token, or a password.
+// Its String method never shows a secret.
+type Credentials struct {
+	AuthURL        string // IAM endpoint, e.g. https://iam.eu-de.otc.t-systems.com/v3
+	Username       string
+	Password       string
+	UserDomainName string
+	ProjectID      string
+	ProjectName    string
+	Region         string
+	Token          string // OS_AUTH_TOKEN
+	AccessKey      string
+	SecretKey      string
+	SecurityToken  string // temporary AK/SK
+}
+
+// Mode names the authentication mode the credentials select.
+func (c Credentials) Mode() string {
+	switch {
+	case c.AccessKey != "" && c.SecretKey != "":
+		return "aksk"
+	case c.Token != "":
+		return "token"
+	case c.Password != "":
+		return "password"
+	}
+	return "none"
+}
+
+// String describes the credentials without secrets.
+func (c Credentials) String() string {
+	return fmt.Sprintf("mode=%s auth_url=%s user=%s project_id=%s project_name=%s region=%s",
+		c.Mode(), c.AuthURL, c.Username, c.ProjectID, c.ProjectName, c.Region)
+}
+
+// Secrets returns the secret values (for redaction and for tests that prove
+// they never leak).
+func (c Credentials) Secrets() []string {
+	var out []string
+	for _, s := range []string{c.Password, c.Token, c.SecretKey, c.SecurityToken} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Validate checks that the credentials are complete for their mode.
+func (c Credentials) Validate() error {
+	switch c.Mode() {
+	case "aksk", "token":
+		return nil
+	case "password":
+		var missing []string
+		if c.AuthURL == "" {
+			missing = append(missing, "OS_AUTH_URL")
+		}
+		if c.Username == "" {
+			missing = append(missing, "OS_USERNAME")
+		}
+		if c.UserDomainName == "" {
+			missing = append(missing, "OS_USER_DOMAIN_NAME")
+		}
+		if c.ProjectID == "" && c.ProjectName == "" {
+			missing = append(missing, "OS_PROJECT_ID or OS_PROJECT_NAME")
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("credentials: password authentication needs %s", strings.Join(missing, ", "))
+		}
+		return nil
+	}
+	return errors.New("credentials: none found; set OS_CLOUD (clouds.yaml), OS_AUTH_URL/OS_USERNAME/OS_PASSWORD, OS_AUTH_TOKEN with --endpoint, or OS_ACCESS_KEY/OS_SECRET_KEY")
+}
+
+// CloudsPaths are the places clouds.yaml is looked for, in order.
+func CloudsPaths(home string) []string {
+	return []string{
+		"clouds.yaml",
+		filepath.Join(home, ".config", "openstack", "clouds.yaml"),
+		"/etc/openstack/clouds.yaml",
+	}
+}
+
+// CredentialsFromEnv reads credentials the OpenStack way: cloud (or
+// OS_CLOUD) selects an entry of clouds.yaml, and OS_* variables fill in or
+// override. getenv is os.Getenv in production.
+func CredentialsFromEnv(getenv func(string) string, cloud string) (Credentials, error) {
+	var c Credentials
+	if cloud == "" {
+		cloud = getenv("OS_CLOUD")
+	}
+	if cloud != "" {
+		home, _ := os.UserHomeDir()
+		if h := getenv("HOME"); h != "" {
+			home = h
+		}
+		cc, err := loadCloud(CloudsPaths(home), cloud)
+		if err != nil {
+			return c, err
+		}
+		c = cc
+	}
+	set := func(dst *string, keys ...string) {
+		for _, k := range keys {
+			if v := getenv(k); v != "" {
+				*dst = v
+				return
+			}
+		}
+	}
+	set(&c.AuthURL, "OS_AUTH_URL")
+	set(&c.Username, "OS_USERNAME")
+	set(&c.Password, "OS_PASSWORD")
+	set(&c.UserDomainName, "OS_USER_DOMAIN_NAME", "OS_DOMAIN_NAME")
+	set(&c.ProjectID, "OS_PROJECT_ID", "OS_TENANT_ID")
+	set(&c.ProjectName, "OS_PROJECT_NAME", "OS_TENANT_NAME")
+	set(&c.Region, "OS_REGION_NAME")
+	set(&c.Token, "OS_AUTH_TOKEN")
+	set(&c.AccessKey, "OS_ACCESS_KEY", "OS_ACCESS_KEY_ID")
+	set(&c.SecretKey, "OS_SECRET_KEY", "OS_SECRET_ACCESS_KEY")
+	set(&c.SecurityToken, "OS_SECURITY_TOKEN")
+	if c.Region == "" && c.ProjectName != "" {
+		// OTC project names start with the region: eu-de_myproject.
+		if i := strings.IndexByte(c.ProjectName, '_'); i > 0 {
+			c.Region = c.ProjectName[:i]
+		} else {
+			c.Region = c.ProjectName
+		}
+	}
+	return c, nil
+}
+
+func loadCloud(paths []string, name string) (Credentials, error) {
+	var c Credentials
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return c, fmt.Errorf("clouds.yaml: %w", err)
+		}
+		var doc struct {
+			Clouds map[string]struct {
+				Auth struct {
+					AuthURL        string `yaml:"auth_url"`
+					Username       string `yaml:"username"`
+					Password       string `yaml:"password"`
+					UserDomainName string `yaml:"user_domain_name"`
+					DomainName     string `yaml:"domain_name"`
+					ProjectID      string `yaml:"project_id"`
+					ProjectName    string `yaml:"project_name"`
+					Token          string `yaml:"token"`
+					AK             string `yaml:"ak"`
+					SK             string `yaml:"sk"`
+					AccessKey      string `yaml:"access_key"`
+					SecretKey      string `yaml:"secret_key"`
+				} `yaml:"auth"`
+				RegionName string `yaml:"region_name"`
+			} `yaml:"clouds"`
+		}
+		if err := yaml.Unmarshal(data, &doc); err != nil {
+			return c, fmt.Errorf("%s: not a valid clouds.yaml", p)
+		}
+		cl, ok := doc.Clouds[name]
+		if !ok {
+			continue
+		}
+		a := cl.Auth
+		c = Credentials{
+			AuthURL: a.AuthURL, Username: a.Username, Password: a.Password,
+			UserDomainName: firstNonEmpty(a.UserDomainName, a.DomainName),
+			ProjectID:      a.ProjectID, ProjectName: a.ProjectName, Region: cl.RegionName,
+			Token: a.Token, AccessKey: firstNonEmpty(a.AK, a.AccessKey), SecretKey: firstNonEmpty(a.SK, a.SecretKey),
+		}
+		return c, nil
+	}
+	return c, fmt.Errorf("clouds.yaml: cloud %q not found in %s", name, strings.Join(paths, ", "))
+}
+
+// token is a project-scoped IAM token.
+type token struct {
+	value     string
+	projectID string
+	catalog   string // vpcep base URL from the catalog, without /v1/{pid}
+	expires   time.Time
+}
+
+// tokenSource fetches and caches one token per project.
+type tokenSource struct {
+	creds Credentials
+	http  *http.Client
+	now   func() time.Time
+	// onRequest counts token requests (metrics); may be nil.
+	onRequest func(code string, d time.Duration)
+
+	mu     sync.Mutex
+	tokens map[string]*token // by project id or "name:"+project name
+}
+
+type tokenRequest struct {
+	Auth struct {
+		Identity struct {
+			Methods  []string `json:"methods"`
+			Password struct {
+				User struct {
+					Name     string `json:"name"`
+					Password string `json:"password"`
+					Domain   struct {
+						Name string `json:"name"`
+					} `json:"domain"`
+				} `json:"user"`
+			} `json:"password"`
+		} `json:"identity"`
+		Scope struct {
+			Project struct {
+				ID     string `json:"id,omitempty"`
+				Name   string `json:"name,omitempty"`
+				Domain *struct {
+					Name string `json:"name"`
+				} `json:"domain,omitempty"`
+			} `json:"project"`
+		} `json:"scope"`
+	} `json:"auth"`
+}
+
+type tokenResponse struct {
+	Token struct {
+		ExpiresAt string `json:"expires_at"`
+		Project   struct {
+			ID   string `json:"id"`
+			Name string `json:"name"`
+		} `json:"project"`
+		Catalog []struct {
+			Type      string `json:"type"`
+			Endpoints []struct {
+				Interface string `json:"interface"`
+				Region    string `json:"region"`
+				RegionID  string `json:"region_id"`
+				URL       string `json:"url"`
+			} `json:"endpoints"`
+		} `json:"catalog"`
+	} `json:"token"`
+}
+
+func tokenKey(projectID, projectName string) string {
+	if projectID != "" {
+		return projectID
+	}
+	return "name:" + projectName
+}
+
+// get returns the cached token for the project, fetching one if needed.
+// stale, when not empty, is a token value the caller saw rejected: it is
+// dropped and a new one fetched (once per rejected value).
+func (s *tokenSource) get(ctx context.Context, projectID, projectName, stale string) (*token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := tokenKey(projectID, projectName)
+	if t, ok := s.tokens[key]; ok && t.value != stale && (t.expires.IsZero() || s.now().Before(t.expires.Add(-time.Minute))) {
+		return t, nil
+	}
+	t, err := s.fetch(ctx, projectID, projectName)
+	if err != nil {
+		return nil, err
+	}
+	if s.tokens == nil {
+		s.tokens = map[string]*token{}
+	}
+	s.tokens[key] = t
+	s.tokens[t.projectID] = t
+	return t, nil
+}
+
+func (s *tokenSource) fetch(ctx context.Context, projectID, projectName string) (*token, error) {
+	var body tokenRequest
+	id := &body.Auth.Identity
+	id.Methods = []string{"password"}
+	id.Password.User.Name = s.creds.Username
+	id.Password.User.Password = s.creds.Password
+	id.Password.User.Domain.Name = s.creds.UserDomainName
+	if projectID != "" {
+		body.Auth.Scope.Project.ID = projectID
+	} else {
+		body.Auth.Scope.Project.Name = projectName
+		body.Auth.Scope.Project.Domain = &struct {
+			Name string `json:"name"`
+		}{s.creds.UserDomainName}
+	}
+	b, _ := json.Marshal(body)
+	u := strings.TrimRight(s.creds.AuthURL, "/")
+	if !strings.HasSuffix(u, "/v3") {
+		u += "/v3"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u+"/auth/tokens", bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("token: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	start := s.now()
+	resp, err := s.http.Do(req)
+	if err != nil {
+		if s.onRequest != nil {
+			s.onRequest("error", s.now().Sub(start))
+		}
+		return nil, &NetError{Op: OpToken, Sent: true, Err: redactURLError(err)}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if s.onRequest != nil {
+		s.onRequest(fmt.Sprint(resp.StatusCode), s.now().Sub(start))
+	}
+	if err != nil {
+		return nil, &NetError{Op: OpToken, Sent: true, Err: err}
+	}
+	if resp.StatusCode/100 != 2 {
+		return nil, decodeError(OpToken, resp, data)
+	}
+	var tr tokenResponse
+	if err := json.Unmarshal(data, &tr); err != nil {
+		return nil, fmt.Errorf("token: HTTP %d: malformed body: %v", resp.StatusCode, err)
+	}
+	t := &token{value: resp.Header.Get("X-Subject-Token"), projectID: tr.Token.Project.ID}
+	if t.value == "" {
+		return nil, fmt.Errorf("token: HTTP %d without X-Subject-Token header", resp.StatusCode)
+	}
+	if t.projectID == "" {
+		t.projectID = projectID
+	}
+	if tr.Token.ExpiresAt != "" {
+		if exp, err := ParseTime(tr.Token.ExpiresAt); err == nil {
+			t.expires = exp
+		}
+	}
+	for _, c := range tr.Token.Catalog {
+		if c.Type != "vpcep" {
+			continue
+		}
+		for _, e := range c.Endpoints {
+			if e.Interface != "" && e.Interface != "public" {
+				continue
+			}
+			if s.creds.Region != "" && e.Region != "" && e.Region != "*" && e.Region != s.creds.Region {
+				continue
+			}
+			t.catalog = BaseURL(e.URL)
+			break
+		}
+	}
+	return t, nil
+}
+
+// BaseURL strips a trailing /v1 or /v1/{project_id} (and slashes) from a
+// VPCEP URL, as catalogs list it both ways.
+func BaseURL(u string) string {
+	u = strings.TrimRight(u, "/")
+	if i := strings.LastIndex(u, "/v1/"); i >= 0 && !strings.Contains(u[i+4:], "/") {
+		return u[:i]
+	}
+	return strings.TrimSuffix(u, "/v1")
+}
+
+// redactURLError keeps url.Error's operation and cause but drops the URL,
+// which may carry query parameters.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// SignTimeFormat is the layout of the X-Sdk-Date header.
+const SignTimeFormat = "20060102T150405Z"
+
+// Sign signs req with the API gateway's SDK-HMAC-SHA256 scheme: it sets
+// X-Sdk-Date (from now) and Authorization. body is the request body.
+// The signed headers are host, x-sdk-date, content-type (when set) and
+// x-security-token (when set).
+func Sign(req *http.Request, body []byte, ak, sk string, now time.Time) {
+	req.Header.Set("X-Sdk-Date", now.UTC().Format(SignTimeFormat))
+	if req.Host == "" {
+		req.Host = req.URL.Host
+	}
+	names := []string{"host", "x-sdk-date"}
+	if req.Header.Get("Content-Type") != "" {
+		names = append(names, "content-type")
+	}
+	if req.Header.Get("X-Security-Token") != "" {
+		names = append(names, "x-security-token")
+	}
+	sort.Strings(names)
+	var canon strings.Builder
+	canon.WriteString(req.Method + "\n")
+	canon.WriteString(canonicalURI(req.URL) + "\n")
+	canon.WriteString(canonicalQuery(req.URL) + "\n")
+	for _, n := range names {
+		v := req.Header.Get(n)
+		if n == "host" {
+			v = req.Host
+		}
+		canon.WriteString(n + ":" + strings.TrimSpace(v) + "\n")
+	}
+	canon.WriteString("\n" + strings.Join(names, ";") + "\n")
+	h := sha256.Sum256(body)
+	canon.WriteString(hex.EncodeToString(h[:]))
+	sum := sha256.Sum256([]byte(canon.String()))
+	toSign := "SDK-HMAC-SHA256\n" + req.Header.Get("X-Sdk-Date") + "\n" + hex.EncodeToString(sum[:])
+	mac := hmac.New(sha256.New, []byte(sk))
+	mac.Write([]byte(toSign))
+	req.Header.Set("Authorization", fmt.Sprintf("SDK-HMAC-SHA256 Access=%s, SignedHeaders=%s, Signature=%s",
+		ak, strings.Join(names, ";"), hex.EncodeToString(mac.Sum(nil))))
+}
+
+func canonicalURI(u *url.URL) string {
+	segs := strings.Split(u.EscapedPath(), "/")
+	for i, s := range segs {
+		if p, err := url.PathUnescape(s); err == nil {
+			segs[i] = escapeRFC3986(p)
+		}
+	}
+	p := strings.Join(segs, "/")
+	if !strings.HasSuffix(p, "/") {
+		p += "/"
+	}
+	return p
+}
+
+func canonicalQuery(u *url.URL) string {
+	q := u.Query()
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		vs := append([]string(nil), q[k]...)
+		sort.Strings(vs)
+		for _, v := range vs {
+			parts = append(parts, escapeRFC3986(k)+"="+escapeRFC3986(v))
+		}
+	}
+	return strings.Join(parts, "&")
+}
+
+func escapeRFC3986(s string) string {
+	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
+}
