@@ -183,8 +183,8 @@ func (c *Client) BaseURL() string { return c.base }
 // attempt is the state of one logical request across its attempts.
 type attempt struct {
 	op       string
-	n        int   // attempts made
-	sent     bool  // the last attempt wrote its request
+	n        int  // attempts made
+	sent     bool // the last attempt wrote its request
 	body     []byte
 	class    Class // of the last failed attempt
 	stale    string
