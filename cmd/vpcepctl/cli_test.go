@@ -217,3 +217,39 @@ func TestShardsPartitionThePlan(t *testing.T) {
 		t.Errorf("creates over 3 shards = %d, want 7", total)
 	}
 }
+
+func TestSeveralProjectsAndDefaultTarget(t *testing.T) {
+	doc := func(project, name string) string {
+		s := "version: 1\nset: payments\n"
+		if project != "" {
+			s += "project_id: " + project + "\n"
+		}
+		return s + "endpoints:\n  - name: " + name + `
+    endpoint_service_id: 2da0fe8f-5cb7-4d93-bb35-dc05334da1be
+    vpc_id: 84758cf5-9c62-43ae-a778-3dbd8370c0a4
+    subnet_id: 68bfbcc1-dff2-47e4-a9d4-332b9bc1b8de
+`
+	}
+	dir := t.TempDir()
+	two := writeFile(t, dir, "two.yaml", doc("", "a")+"---\n"+doc("6e9dfd51d1124e8d8498dce894923a0d", "c"))
+	c := newCLI(t)
+	out, errs, code := c.run("plan", "-f", two)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	for _, want := range []string{
+		"+ payments/a [eu-de/0df25bbc87a24b1f9c1d2e3f4a5b6c7d]",
+		"+ payments/c [eu-de/6e9dfd51d1124e8d8498dce894923a0d]",
+		"Plan: 2 to create",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan does not contain %q:\n%s", want, out)
+		}
+	}
+	// The default project written out collides with a document without one.
+	dup := writeFile(t, dir, "dup.yaml", doc("", "a")+"---\n"+doc("0df25bbc87a24b1f9c1d2e3f4a5b6c7d", "b"))
+	_, errs, code = c.run("plan", "-f", dup)
+	if code != 3 || !strings.Contains(errs, `set "payments" is already declared`) || !strings.Contains(errs, dup+":") {
+		t.Errorf("same set for the default project twice: exit %d\n%s", code, errs)
+	}
+}

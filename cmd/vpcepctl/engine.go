@@ -166,7 +166,6 @@ func (s *session) apis() map[plan.Target]apply.API {
 // manifests name, concurrently.
 func (s *session) observe(ctx context.Context, ms []*manifests.Manifest) ([]plan.Input, error) {
 	byRaw := map[plan.Target][]*manifests.Endpoint{}
-	var dupErrs []error
 	for _, m := range ms {
 		raw := plan.Target{Region: m.Region, ProjectID: m.ProjectID}
 		byRaw[raw] = append(byRaw[raw], m.Endpoints...)
@@ -189,23 +188,20 @@ func (s *session) observe(ctx context.Context, ms []*manifests.Manifest) ([]plan
 		}
 		in.Desired = append(in.Desired, byRaw[raw]...)
 	}
-	// The same set declared twice for one target (after defaults resolve).
-	for _, t := range order {
-		first := map[string]manifests.Pos{}
-		for _, m := range ms {
-			_, mt, _ := s.client(ctx, plan.Target{Region: m.Region, ProjectID: m.ProjectID})
-			if mt != t {
-				continue
-			}
-			if p, ok := first[m.Set]; ok && p.File != "" && (p != m.Pos) {
-				dupErrs = append(dupErrs, &manifests.Error{Pos: m.Pos, Msg: fmt.Sprintf("set %q is already declared for %s at %s", m.Set, t, p)})
-				continue
-			}
-			first[m.Set] = m.Pos
+	// The same set declared twice for one target, now that the defaults
+	// (region and project of the credentials) are known.
+	for _, m := range ms {
+		if m.Region != "" && m.ProjectID != "" {
+			continue
 		}
-	}
-	if len(dupErrs) > 0 {
-		return nil, invalid(errors.Join(dupErrs...))
+		_, def, err := s.client(ctx, plan.Target{})
+		if err != nil {
+			return nil, err
+		}
+		if err := manifests.CheckSets(ms, def.Region, def.ProjectID); err != nil {
+			return nil, invalid(err)
+		}
+		break
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for _, t := range order {
