@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -97,7 +98,7 @@ func (rd renderer) render(r *record) wireEndpoint {
 		VPCID: e.VPCID, ServiceType: e.ServiceType, ProjectID: e.ProjectID,
 		EndpointServiceID: e.EndpointServiceID, EndpointServiceName: e.EndpointServiceName,
 		SpecificationName: e.SpecificationName, EnableStatus: e.EnableStatus,
-		Description: e.Description, EndpointPoolID: derivedUUID("endpoint-pool", e.ProjectID),
+		Description: e.Description, EndpointPoolID: poolID(e.ProjectID),
 		Error: e.Error,
 	}
 	if w.Tags == nil {
@@ -137,6 +138,17 @@ func (rd renderer) render(r *record) wireEndpoint {
 		w.EnableWhitelist = rd.boolean(e.EnableWhitelist)
 	}
 	return w
+}
+
+var poolIDs sync.Map // project id -> endpoint_pool_id
+
+func poolID(pid string) string {
+	if v, ok := poolIDs.Load(pid); ok {
+		return v.(string)
+	}
+	id := derivedUUID("endpoint-pool", pid)
+	poolIDs.Store(pid, id)
+	return id
 }
 
 // create answers POST /v1/{pid}/vpc-endpoints.
@@ -189,9 +201,6 @@ func (s *Sim) create(pid string, body []byte) response {
 			e.DNSNames = []string{e.ID + "." + Region + ".vpcep.otc.t-systems.com"}
 		}
 		e.Whitelist = slices.Clone(req.Whitelist)
-		if e.Whitelist == nil {
-			e.Whitelist = []string{}
-		}
 		e.EnableWhitelist = otc.Bool(req.EnableWhitelist != nil && *req.EnableWhitelist)
 	} else {
 		e.RouteTables = slices.Clone(req.RouteTables)
@@ -199,7 +208,7 @@ func (s *Sim) create(pid string, body []byte) response {
 			e.RouteTables = []string{derivedUUID("route-table", e.VPCID)}
 		}
 		for _, o := range p.live() {
-			if o.removed || o.ep.EndpointServiceID != svc.ID || o.ep.Status == otc.StatusDeleting {
+			if o.removed || o.ep.EndpointServiceID != svc.ID || o.ep.Status == otc.StatusDeleting || o.ep.Status == otc.StatusFailed {
 				continue
 			}
 			for _, rt := range e.RouteTables {
@@ -222,8 +231,9 @@ func (s *Sim) create(pid string, body []byte) response {
 	}
 	if s.chance(opts.FailedRate) {
 		r.final = otc.StatusFailed
-		r.finalErr = []otc.EndpointError{failure(s.rng.IntN(len(failures)))}
+		r.finalErr = []otc.EndpointError{failures[s.rng.IntN(len(failures))]}
 	}
+	r.ep = normalize(r.ep)
 	p.insert(r)
 	s.schedule(pid, r)
 	// Rendered before settling: the create answer always says creating.
@@ -235,8 +245,6 @@ var failures = []otc.EndpointError{
 	{ErrorCode: "EndPoint.3001", ErrorMessage: "Failed to create a port."},
 	{ErrorCode: "EndPoint.2016", ErrorMessage: "The endpoint pool IP address does not exist."},
 }
-
-func failure(i int) otc.EndpointError { return failures[i] }
 
 // validateCreate checks a create body as far as it can without state and
 // returns the endpoint service.

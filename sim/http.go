@@ -152,15 +152,10 @@ func (s *Sim) write(w http.ResponseWriter, resp response) {
 		w.WriteHeader(resp.status)
 		return
 	}
-	var b []byte
-	if raw, ok := resp.body.([]byte); ok {
-		b = raw
-	} else {
-		var err error
-		if b, err = json.Marshal(resp.body); err != nil {
-			resp.status = http.StatusInternalServerError
-			b, _ = json.Marshal(otc.ErrorBody{ErrorCode: "EndPoint.0001", ErrorMsg: "System error. Please retry."})
-		}
+	b, err := json.Marshal(resp.body)
+	if err != nil {
+		resp.status = http.StatusInternalServerError
+		b, _ = json.Marshal(otc.ErrorBody{ErrorCode: "EndPoint.0001", ErrorMsg: "System error. Please retry."})
 	}
 	h.Set("Content-Type", "application/json;charset=UTF-8")
 	h.Set("Content-Length", strconv.Itoa(len(b)))

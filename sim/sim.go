@@ -196,6 +196,20 @@ func Env(baseURL string) []string {
 	}
 }
 
+// EnvAKSK returns the variables that reach a simulator served at baseURL
+// with AK/SK request signing: OS_ACCESS_KEY, OS_SECRET_KEY, OS_PROJECT_ID,
+// OS_REGION_NAME, and VPCEPCTL_ENDPOINT (there is no token catalog to find
+// the VPCEP URL in).
+func EnvAKSK(baseURL string) []string {
+	return []string{
+		"OS_ACCESS_KEY=" + AccessKey,
+		"OS_SECRET_KEY=" + SecretKey,
+		"OS_PROJECT_ID=" + ProjectID,
+		"OS_REGION_NAME=" + Region,
+		"VPCEPCTL_ENDPOINT=" + baseURL,
+	}
+}
+
 func (s *Sim) now() time.Time {
 	if f := s.opts.Load().Now; f != nil {
 		return f().UTC()

@@ -209,6 +209,32 @@ func visible(r *record) otc.Endpoint {
 	return e
 }
 
+// normalize stores empty lists as nil, as they read back after Save/Load.
+func normalize(e otc.Endpoint) otc.Endpoint {
+	if len(e.ActiveStatus) == 0 {
+		e.ActiveStatus = nil
+	}
+	if len(e.DNSNames) == 0 {
+		e.DNSNames = nil
+	}
+	if len(e.Whitelist) == 0 {
+		e.Whitelist = nil
+	}
+	if len(e.RouteTables) == 0 {
+		e.RouteTables = nil
+	}
+	if len(e.PolicyStatement) == 0 {
+		e.PolicyStatement = nil
+	}
+	if len(e.Tags) == 0 {
+		e.Tags = nil
+	}
+	if len(e.Error) == 0 {
+		e.Error = nil
+	}
+	return e
+}
+
 func cloneEndpoint(e otc.Endpoint) otc.Endpoint {
 	e.ActiveStatus = slices.Clone(e.ActiveStatus)
 	e.DNSNames = slices.Clone(e.DNSNames)
@@ -290,6 +316,7 @@ func (s *Sim) Put(projectID string, e otc.Endpoint) {
 	if len(e.ActiveStatus) == 0 {
 		e.ActiveStatus = otc.StringList{"active"}
 	}
+	e = normalize(e)
 	if old := p.byID[e.ID]; old != nil {
 		p.remove(old)
 	}
@@ -432,6 +459,7 @@ func (s *Sim) Load(path string) error {
 	projects := map[string]*project{ProjectID: newProject(ProjectID), ProjectID2: newProject(ProjectID2)}
 	var events eventQueue
 	seq, marker := max(st.Seq, 0), max(st.MarkerID, markerBase)
+	after := s.opts.Load().AcceptAfter
 	for pid, list := range st.Projects {
 		p := projects[pid]
 		if p == nil {
@@ -452,6 +480,16 @@ func (s *Sim) Load(path string) error {
 				finalErr: se.FinalError, goneAt: se.GoneAt.UTC()}
 			if r.final == "" {
 				r.final = otc.StatusAccepted
+				if svc, ok := serviceByID(r.ep.EndpointServiceID); ok && svc.Approval {
+					r.final = otc.StatusPendingAcceptance
+				}
+			}
+			// A hand-written state may lack the settle times.
+			if r.ep.Status == otc.StatusCreating && r.readyAt.IsZero() {
+				r.readyAt = r.ep.CreatedAt.Add(after)
+			}
+			if r.ep.Status == otc.StatusDeleting && r.goneAt.IsZero() {
+				r.goneAt = r.ep.UpdatedAt.Add(after)
 			}
 			p.insert(r)
 			events.schedule(pid, r)
