@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -10,7 +11,15 @@ import (
 )
 
 // Metrics are vpcepctl's metric families (DESIGN.md "Metrics"), all on
-// one registry. Every known label combination starts at 0.
+// one registry of the caller's. Every known label combination starts at 0,
+// so a series exists (and can be subtracted, rated, alerted on) before
+// anything happened; no label takes unbounded values (no ids, no names).
+//
+// The three run families are the exception, registered by Finish: run
+// duration and last run when the run ends (a scrape during the run sees
+// no "last run" at 0), and last success only when it succeeded, so that a
+// failed run neither exposes nor pushes it and a Pushgateway fed with POST
+// keeps the previous success.
 type Metrics struct {
 	Requests        *prometheus.CounterVec
 	RequestDuration *prometheus.HistogramVec
@@ -24,6 +33,9 @@ type Metrics struct {
 	RunDuration     prometheus.Gauge
 	LastRun         prometheus.Gauge
 	LastSuccess     prometheus.Gauge
+
+	reg                  prometheus.Registerer
+	finishOnce, succOnce sync.Once
 }
 
 // Results of a change.
@@ -33,13 +45,21 @@ const (
 	Skipped   = "skipped"
 )
 
+// Results lists the result label values of vpcepctl_changes_total.
+var Results = []string{Succeeded, Failed, Skipped}
+
 // RetryReasons are the reason label values of vpcepctl_api_retries_total.
 var RetryReasons = []string{"throttled", "server_error", "network", "ambiguous"}
 
+// EndpointStates are the state label values of vpcepctl_endpoints.
+var EndpointStates = []string{"desired", "observed", "owned"}
+
 // NewMetrics creates the families and registers them with reg (nil: not
-// registered, for tests that do not look).
+// registered, for tests that do not look). Every family but the run
+// duration, last run and last success is registered here; see Finish.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
+		reg: reg,
 		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vpcepctl_api_requests_total", Help: "API requests (every attempt), by operation and HTTP status code (or error).",
 		}, []string{"operation", "code"}),
@@ -89,19 +109,45 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		if a == plan.Noop {
 			continue
 		}
-		for _, r := range []string{Succeeded, Failed, Skipped} {
+		for _, r := range Results {
 			m.Changes.WithLabelValues(string(a), r)
 		}
 	}
-	for _, s := range []string{"desired", "observed", "owned"} {
+	for _, s := range EndpointStates {
 		m.Endpoints.WithLabelValues(s)
 	}
 	if reg != nil {
 		reg.MustRegister(m.Requests, m.RequestDuration, m.Retries, m.Changes, m.PlannedChanges, m.Endpoints,
-			m.InflightGauge, m.RateLimit, m.RateLimitWait, m.RunDuration, m.LastRun)
+			m.InflightGauge, m.RateLimit, m.RateLimitWait)
 	}
 	return m
 }
+
+// Finish records the end of a run that started at start and ended at end:
+// its duration and end time, and when it succeeded the time of success.
+// It registers those families the first time it sets them; calling it
+// again only updates the values.
+func (m *Metrics) Finish(start, end time.Time, success bool) {
+	if m == nil {
+		return
+	}
+	m.RunDuration.Set(end.Sub(start).Seconds())
+	m.LastRun.Set(unixSeconds(end))
+	m.finishOnce.Do(func() { m.register(m.RunDuration, m.LastRun) })
+	if !success {
+		return
+	}
+	m.LastSuccess.Set(unixSeconds(end))
+	m.succOnce.Do(func() { m.register(m.LastSuccess) })
+}
+
+func (m *Metrics) register(cs ...prometheus.Collector) {
+	if m.reg != nil {
+		m.reg.MustRegister(cs...)
+	}
+}
+
+func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 
 // ObservePlan sets the planned-changes gauges.
 func (m *Metrics) ObservePlan(p *plan.Plan) {

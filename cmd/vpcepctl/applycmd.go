@@ -136,7 +136,7 @@ func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error
 	}
 	if p.Summary.Changes() == 0 {
 		fmt.Fprintln(a.stderr, "No changes to apply.")
-		rep := apply.New(nil, apply.Options{}).Run(ctx, p)
+		rep := apply.New(nil, apply.Options{Metrics: rm.m}).Run(ctx, p) // conflicts count as skipped
 		return rm.done(a.writeReport(rep, f), rep.OK())
 	}
 	if planFile == "" && !f.yes && isTerminal(a.stdin) {

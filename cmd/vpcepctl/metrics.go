@@ -1,19 +1,47 @@
 package main
 
+// Metrics policy: one registry of our own per run (no Go runtime or
+// process metrics), served on --metrics-addr while the run lasts, and at
+// its end, whatever the outcome, pushed to --pushgateway and written to
+// --metrics-file. vpcepctl_last_success_timestamp_seconds is only ever
+// produced by a successful run; a failed one leaves the previous value in
+// place (POST to the Pushgateway; carried forward in the metrics file).
+
 import (
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/client_golang/prometheus/push"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/vpcepctl/vpcepctl/apply"
+)
+
+// pushJob is the job label of every push.
+const pushJob = "vpcepctl"
+
+// lastSuccessName is the one family a failed run does not produce.
+const lastSuccessName = "vpcepctl_last_success_timestamp_seconds"
+
+// Time limits of the work done at exit: a dead Pushgateway or a stuck
+// scraper must not hold up the end of a run.
+const (
+	pushTimeout     = 15 * time.Second
+	shutdownTimeout = 2 * time.Second
 )
 
 // runMetrics is the metrics side of one run: our own registry, served
@@ -25,18 +53,75 @@ type runMetrics struct {
 	start    time.Time
 	srv      *http.Server
 	grouping map[string]string
+	push     *pushTarget // nil: no --pushgateway
+}
+
+// pushTarget is --pushgateway split into a URL that is safe to log and
+// the basic-auth credentials it may have carried.
+type pushTarget struct {
+	url        string // without user info
+	user, pass string
+	auth       bool
+}
+
+// parsePushURL accepts what push.New accepts (a missing scheme means
+// http) and takes user:password out of the URL, so it is sent as basic
+// auth and never appears in a log line or an error.
+func parsePushURL(raw string) (*pushTarget, error) {
+	s := raw
+	if !strings.Contains(s, "://") {
+		s = "http://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("--pushgateway: want an http(s) URL such as http://pushgateway:9091, got %q", redactURL(raw))
+	}
+	pt := &pushTarget{}
+	if u.User != nil {
+		pt.auth = true
+		pt.user = u.User.Username()
+		pt.pass, _ = u.User.Password()
+		u.User = nil
+	}
+	pt.url = strings.TrimSuffix(u.String(), "/")
+	return pt, nil
+}
+
+// redactURL hides the password of a URL that may not even parse.
+func redactURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	if at := strings.LastIndex(raw, "@"); at >= 0 {
+		return "xxxxx" + raw[at:]
+	}
+	return raw
 }
 
 func (a *app) startMetrics() (*runMetrics, error) {
 	rm := &runMetrics{a: a, reg: prometheus.NewRegistry(), start: time.Now(), grouping: map[string]string{}}
 	rm.m = apply.NewMetrics(rm.reg)
+	if a.pushURL != "" {
+		pt, err := parsePushURL(a.pushURL)
+		if err != nil {
+			return nil, invalid(err)
+		}
+		rm.push = pt
+	}
+	if a.metricsOut != "" {
+		if fi, err := os.Stat(filepath.Dir(a.metricsOut)); err != nil || !fi.IsDir() {
+			return nil, invalid(fmt.Errorf("--metrics-file %s: directory %s does not exist", a.metricsOut, filepath.Dir(a.metricsOut)))
+		}
+	}
 	if a.metricsAdr != "" {
 		ln, err := net.Listen("tcp", a.metricsAdr)
 		if err != nil {
 			return nil, invalid(fmt.Errorf("--metrics-addr %s: %w", a.metricsAdr, err))
 		}
 		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(rm.reg, promhttp.HandlerOpts{Registry: rm.reg}))
+		// No Registry in HandlerOpts: it would add promhttp's own error
+		// counter to the registry we push.
+		mux.Handle("/metrics", promhttp.HandlerFor(rm.reg, promhttp.HandlerOpts{}))
 		rm.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = rm.srv.Serve(ln) }()
 		a.log.Info("serving metrics", "addr", ln.Addr().String())
@@ -47,51 +132,139 @@ func (a *app) startMetrics() (*runMetrics, error) {
 // group adds a grouping label for the push (set, shard).
 func (rm *runMetrics) group(k, v string) { rm.grouping[k] = v }
 
-// finish records the run, then pushes and writes the metrics. success sets
-// vpcepctl_last_success_timestamp_seconds. The error is a push or write
-// failure.
+// finish records the run, then pushes and writes the metrics and stops
+// serving them. success sets vpcepctl_last_success_timestamp_seconds. The
+// error is a push or write failure.
 func (rm *runMetrics) finish(success bool) error {
-	now := time.Now()
-	rm.m.RunDuration.Set(now.Sub(rm.start).Seconds())
-	rm.m.LastRun.Set(float64(now.UnixNano()) / 1e9)
-	if success {
-		rm.m.LastSuccess.Set(float64(now.UnixNano()) / 1e9)
-		_ = rm.reg.Register(rm.m.LastSuccess)
-	}
+	rm.m.Finish(rm.start, time.Now(), success)
 	var errs []error
-	if rm.a.pushURL != "" {
-		p := push.New(rm.a.pushURL, "vpcepctl").Gatherer(rm.reg)
-		for k, v := range rm.grouping {
-			p = p.Grouping(k, v)
-		}
-		// Add (POST) replaces only the families we send: a failed run,
-		// which does not send last_success, keeps the previous one.
-		if err := p.Add(); err != nil {
-			errs = append(errs, fmt.Errorf("push to %s: %w", rm.a.pushURL, err))
+	if rm.push != nil {
+		if err := rm.pushMetrics(); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if rm.a.metricsOut != "" {
-		if err := prometheus.WriteToTextfile(rm.a.metricsOut, rm.reg); err != nil {
-			errs = append(errs, fmt.Errorf("--metrics-file: %w", err))
+		if err := rm.writeFile(rm.a.metricsOut, success); err != nil {
+			errs = append(errs, fmt.Errorf("--metrics-file %s: %w", rm.a.metricsOut, err))
 		}
 	}
 	if rm.srv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_ = rm.srv.Shutdown(ctx)
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		if err := rm.srv.Shutdown(ctx); err != nil {
+			_ = rm.srv.Close()
+		}
 		cancel()
 	}
 	return errors.Join(errs...)
 }
 
-// done ends a command: it finishes the metrics and folds a metrics failure
-// into the result. A push that fails is logged always and changes the
-// exit status only when the run itself succeeded.
-func (rm *runMetrics) done(err error, success bool) error {
-	if merr := rm.finish(success); merr != nil {
-		rm.a.log.Error("metrics", "err", merr)
-		if err == nil {
-			return &exitError{exitFailure, merr}
+// pushMetrics pushes with Add (POST): the Pushgateway replaces only the
+// families we send, so a failed run, which does not send last_success,
+// keeps the previous one. It runs on its own context: a run stopped by a
+// signal still pushes.
+func (rm *runMetrics) pushMetrics() error {
+	p := push.New(rm.push.url, pushJob).Gatherer(rm.reg)
+	if rm.push.auth {
+		p = p.BasicAuth(rm.push.user, rm.push.pass)
+	}
+	keys := make([]string, 0, len(rm.grouping))
+	for k := range rm.grouping {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	attrs := []any{"url", rm.push.url, "job", pushJob}
+	for _, k := range keys {
+		p = p.Grouping(k, rm.grouping[k])
+		attrs = append(attrs, k, rm.grouping[k])
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), pushTimeout)
+	defer cancel()
+	if err := p.AddContext(ctx); err != nil {
+		return fmt.Errorf("push to %s: %w", rm.push.url, err)
+	}
+	rm.a.log.Debug("metrics pushed", attrs...)
+	return nil
+}
+
+// writeFile writes the registry in the text format node_exporter's
+// textfile collector reads, through a temporary file in the same
+// directory and a rename, so the collector never reads half a file. The
+// temporary name starts with a dot and does not end in .prom: the
+// collector ignores it. A failed run carries the previous file's
+// vpcepctl_last_success_timestamp_seconds forward, so that series does
+// not vanish (and alert) because one run failed.
+func (rm *runMetrics) writeFile(path string, success bool) error {
+	mfs, err := rm.reg.Gather()
+	if err != nil {
+		return err
+	}
+	if !success {
+		old, err := readLastSuccess(path)
+		if err != nil {
+			rm.a.log.Warn("previous metrics file not read; last success not carried forward", "path", path, "err", err)
 		}
+		if old != nil {
+			mfs = append(mfs, old)
+			slices.SortFunc(mfs, func(x, y *dto.MetricFamily) int { return strings.Compare(x.GetName(), y.GetName()) })
+		}
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	for _, mf := range mfs {
+		if _, err := expfmt.MetricFamilyToText(tmp, mf); err != nil {
+			tmp.Close()
+			return err
+		}
+	}
+	if err := tmp.Chmod(0o644); err != nil { // the collector often runs as another user
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// readLastSuccess returns the last-success family of an earlier metrics
+// file: nil when there is no file or no such gauge in it.
+func readLastSuccess(path string) (*dto.MetricFamily, error) {
+	fh, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := p.TextToMetricFamilies(fh)
+	if err != nil {
+		return nil, err
+	}
+	mf := mfs[lastSuccessName]
+	if mf == nil || mf.GetType() != dto.MetricType_GAUGE || len(mf.GetMetric()) != 1 || len(mf.GetMetric()[0].GetLabel()) != 0 {
+		return nil, nil
+	}
+	return mf, nil
+}
+
+// done ends a command: it finishes the metrics and folds a metrics failure
+// into the result. A push or write that fails is always logged, and
+// changes the exit status only when the run itself succeeded with 0; any
+// other outcome (a failure, an interruption, plan --detailed-exitcode's 2)
+// keeps its own status, which already says more.
+func (rm *runMetrics) done(err error, success bool) error {
+	merr := rm.finish(success)
+	if merr == nil {
+		return err
+	}
+	rm.a.log.Error("metrics not delivered", "err", merr)
+	if err == nil && success {
+		return &exitError{exitFailure, merr}
 	}
 	return err
 }
