@@ -226,7 +226,8 @@ func (s *session) checkFresh(ctx context.Context, p *plan.Plan, opts plan.Option
 		inputs = append(inputs, plan.Input{Target: rt, Observed: eps})
 	}
 	if fp := plan.Fingerprint(inputs, opts.Shard); fp != p.Fingerprint {
-		return nil, invalid(fmt.Errorf("%w (plan %s, now %s)", plan.ErrStale, short(p.Fingerprint), short(fp)))
+		return nil, invalid(fmt.Errorf("%w (plan %s, now %s; a plan file must also be applied with the --shard it was made with)",
+			plan.ErrStale, short(p.Fingerprint), short(fp)))
 	}
 	if s.metrics != nil {
 		s.metrics.ObservePlan(p)

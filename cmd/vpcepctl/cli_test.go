@@ -238,8 +238,8 @@ func TestSeveralProjectsAndDefaultTarget(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, errs)
 	}
 	for _, want := range []string{
-		"+ payments/a [eu-de/0df25bbc87a24b1f9c1d2e3f4a5b6c7d]",
-		"+ payments/c [eu-de/6e9dfd51d1124e8d8498dce894923a0d]",
+		"eu-de/0df25bbc87a24b1f9c1d2e3f4a5b6c7d:\n    + payments/a (",
+		"eu-de/6e9dfd51d1124e8d8498dce894923a0d:\n    + payments/c (",
 		"Plan: 2 to create",
 	} {
 		if !strings.Contains(out, want) {

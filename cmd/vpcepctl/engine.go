@@ -166,9 +166,11 @@ func (s *session) apis() map[plan.Target]apply.API {
 // manifests name, concurrently.
 func (s *session) observe(ctx context.Context, ms []*manifests.Manifest) ([]plan.Input, error) {
 	byRaw := map[plan.Target][]*manifests.Endpoint{}
+	setsByRaw := map[plan.Target][]string{} // sets declared, even with no endpoints (prune)
 	for _, m := range ms {
 		raw := plan.Target{Region: m.Region, ProjectID: m.ProjectID}
 		byRaw[raw] = append(byRaw[raw], m.Endpoints...)
+		setsByRaw[raw] = append(setsByRaw[raw], m.Set)
 	}
 	raws := slices.SortedFunc(maps.Keys(byRaw), func(a, b plan.Target) int { return strings.Compare(a.String(), b.String()) })
 	// Resolve targets first (one token each), then merge raw targets that
@@ -187,6 +189,7 @@ func (s *session) observe(ctx context.Context, ms []*manifests.Manifest) ([]plan
 			order = append(order, t)
 		}
 		in.Desired = append(in.Desired, byRaw[raw]...)
+		in.Sets = append(in.Sets, setsByRaw[raw]...)
 	}
 	// The same set declared twice for one target, now that the defaults
 	// (region and project of the credentials) are known.
