@@ -40,7 +40,7 @@ check: fmt vet staticcheck test
 
 # Short fuzzing of the manifest loader (also run by ci).
 fuzz:
-	$(GO) test ./manifests -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
+	$(GO) test ./manifests -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) -fuzzminimizetime 0
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./...

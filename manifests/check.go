@@ -129,21 +129,21 @@ func (e *Endpoint) CheckServiceType(serviceType string) error {
 			return
 		}
 		errs = append(errs, &Error{e.fieldPos(key), fmt.Sprintf(
-			"%s: not allowed for a %s endpoint service, remove it (endpoint %q)", key, kind, e.Name)})
+			"%s: not allowed for %s endpoint service, remove it (endpoint %q)", key, kind, e.Name)})
 	}
 	switch {
 	case strings.EqualFold(serviceType, "interface"):
 		if e.SubnetID == "" {
 			errs = append(errs, &Error{e.Pos, fmt.Sprintf(
-				"missing subnet_id, want %s: endpoint %q uses an interface endpoint service", wantUUID, e.Name)})
+				"missing subnet_id, want the id of a subnet of the VPC (a UUID): endpoint %q uses an interface endpoint service", e.Name)})
 		}
-		notFor("routetables", "interface", e.RouteTables != nil)
-		notFor("policy_statement", "interface", e.PolicyStatement != nil)
+		notFor("routetables", "an interface", e.RouteTables != nil)
+		notFor("policy_statement", "an interface", e.PolicyStatement != nil)
 	case strings.EqualFold(serviceType, "gateway"):
-		notFor("subnet_id", "gateway", e.SubnetID != "")
-		notFor("port_ip", "gateway", e.PortIP != "")
-		notFor("whitelist", "gateway", e.Whitelist != nil)
-		notFor("enable_whitelist", "gateway", e.EnableWhitelist != nil)
+		notFor("subnet_id", "a gateway", e.SubnetID != "")
+		notFor("port_ip", "a gateway", e.PortIP != "")
+		notFor("whitelist", "a gateway", e.Whitelist != nil)
+		notFor("enable_whitelist", "a gateway", e.EnableWhitelist != nil)
 	default:
 		errs = append(errs, &Error{e.Pos, fmt.Sprintf(
 			"endpoint %q: unknown endpoint service type %q, want interface or gateway", e.Name, serviceType)})

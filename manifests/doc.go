@@ -22,7 +22,11 @@
 // API), description, specification_name and tags (a mapping). defaults
 // takes the same keys except name. An endpoint's own value wins over
 // defaults; tags merge key by key; and naming either endpoint_service_id or
-// endpoint_service_name in an endpoint replaces the service of defaults.
+// endpoint_service_name in an endpoint replaces the service of defaults. An
+// optional key without a value (null) is not set: in an endpoint it keeps
+// the value of defaults out (a gateway endpoint beside interface defaults
+// writes subnet_id: ~). Where a string is wanted a scalar is read as
+// written, so 007 is a name and 4711 a tag value.
 //
 // Load and Parse check everything that can be checked offline and report
 // every problem at once, each an *Error "FILE:LINE:COL: message" at the

@@ -60,10 +60,20 @@ func lookupField(key string) (field, bool) {
 type fieldSet struct {
 	mask  uint16
 	hints uint16 // fields suggested for an unknown key: not reported missing too
+	nulls uint16 // optional fields set to null: not set, and not taken from defaults
 	pos   [numFields]Pos
 }
 
 func (s *fieldSet) hinted(f field) bool { return s.hints&(1<<f) != 0 }
+
+// given reports whether f was set to a value (not null).
+func (s *fieldSet) given(f field) bool { return s.has(f) && s.nulls&(1<<f) == 0 }
+
+// optional reports whether f may be null: name, the service and vpc_id
+// may not, the others may, to say "not set" (and so override defaults).
+func optional(f field) bool { return f > fVPCID }
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
 
 func (s *fieldSet) has(f field) bool { return s.mask&(1<<f) != 0 }
 
@@ -74,8 +84,9 @@ func (s *fieldSet) set(f field, p Pos) {
 
 // defaults is the decoded defaults mapping of a document.
 type defaults struct {
-	e  Endpoint
-	fs fieldSet
+	e      Endpoint
+	fs     fieldSet
+	broken bool // not a mapping: endpoints are not told what they lack
 }
 
 const (
@@ -84,7 +95,6 @@ const (
 	wantCIDR      = "an IPv4 address or CIDR block such as 10.0.0.0/16"
 	wantTagKey    = `a tag key of 1 to 36 letters, digits, "_", "@" or "-"`
 	wantTagValue  = `a tag value of 0 to 43 letters, digits, "_", "@" or "-"`
-	wantStrings   = "a list of strings"
 	wantServiceNm = "an endpoint service name such as com.t-systems.otc.eu-de.obs"
 )
 
@@ -93,6 +103,7 @@ func (p *parser) defaults(n *yaml.Node) *defaults {
 	d := &defaults{}
 	if n.Kind != yaml.MappingNode {
 		p.errorf(n, "defaults: want a mapping of endpoint fields, got %s", describe(n))
+		d.broken = true
 		return d
 	}
 	p.fields(n, ctxDefaults, &d.e, &d.fs)
@@ -118,7 +129,7 @@ func (p *parser) endpoint(n *yaml.Node, m *Manifest, d *defaults) *Endpoint {
 	var from fieldSet // fields set by defaults
 	if d != nil {
 		for f := field(0); f < numFields; f++ {
-			if fs.has(f) || !d.fs.has(f) || f == fTags {
+			if fs.has(f) || !d.fs.given(f) || f == fTags {
 				continue
 			}
 			if (f == fServiceID || f == fServiceName) && (fs.has(fServiceID) || fs.has(fServiceName)) {
@@ -138,7 +149,7 @@ func (p *parser) endpoint(n *yaml.Node, m *Manifest, d *defaults) *Endpoint {
 				e.Tags[k] = v
 			}
 		}
-		if !fs.has(fTags) {
+		if !fs.given(fTags) {
 			from.set(fTags, d.fs.pos[fTags])
 		}
 	}
@@ -149,7 +160,7 @@ func (p *parser) endpoint(n *yaml.Node, m *Manifest, d *defaults) *Endpoint {
 	e.FieldPos = make(map[string]Pos, countBits(fs.mask|from.mask))
 	for f := field(0); f < numFields; f++ {
 		switch {
-		case fs.has(f):
+		case fs.given(f):
 			e.FieldPos[fieldKeys[f]] = fs.pos[f]
 		case from.has(f):
 			e.FieldPos[fieldKeys[f]] = from.pos[f]
@@ -158,7 +169,7 @@ func (p *parser) endpoint(n *yaml.Node, m *Manifest, d *defaults) *Endpoint {
 
 	// Checks on the merged endpoint. A problem caused by a value from
 	// defaults is reported at the endpoint, which is what lacks something.
-	has := func(f field) bool { return fs.has(f) || from.has(f) }
+	has := func(f field) bool { return fs.given(f) || from.has(f) || d != nil && d.broken }
 	if !has(fVPCID) && !fs.hinted(fVPCID) {
 		p.errorf(n, "missing vpc_id, want the id of the VPC (a UUID), here or in defaults")
 	}
@@ -264,6 +275,10 @@ func (p *parser) fields(n *yaml.Node, c scope, e *Endpoint, fs *fieldSet) {
 			return
 		}
 		fs.set(f, p.pos(k))
+		if optional(f) && isNull(p.deref(v)) {
+			fs.nulls |= 1 << f
+			return
+		}
 		label := prefix + key
 		switch f {
 		case fName:
@@ -358,8 +373,9 @@ func (p *parser) stringList(n *yaml.Node, label, what, want string, valid func(s
 		if p.step(item) {
 			break
 		}
-		s, ok := p.str(item, fmt.Sprintf("%s[%d]", label, i), want)
+		s, ok := p.scalarText(item)
 		if !ok {
+			p.str(item, fmt.Sprintf("%s[%d]", label, i), want)
 			continue
 		}
 		if !valid(s) {
@@ -409,7 +425,9 @@ func (p *parser) tags(n *yaml.Node, label string) map[string]string {
 		value := ""
 		if v = p.deref(v); !(v.Kind == yaml.ScalarNode && v.Tag == "!!null") {
 			var ok bool
-			if value, ok = p.str(v, label+"."+key, wantTagValue); ok && !validTag(value, 0, 43) {
+			if value, ok = p.scalarText(v); !ok {
+				p.str(v, label+"."+key, wantTagValue)
+			} else if !validTag(value, 0, 43) {
 				p.errorf(v, "%s.%s: want %s, got %s", label, key, wantTagValue, quote(value))
 			}
 		}

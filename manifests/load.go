@@ -94,17 +94,21 @@ func manifestFiles(path string) ([]string, []error) {
 	if !fi.IsDir() {
 		return []string{path}, nil
 	}
+	root := path
+	if li, err := os.Lstat(path); err == nil && li.Mode()&fs.ModeSymlink != 0 {
+		root += string(filepath.Separator) // WalkDir follows a link named "link/"
+	}
 	var files []string
 	var errs []error
-	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			errs = append(errs, pathError(p, err))
-			if d != nil && d.IsDir() && p != path {
+			if d != nil && d.IsDir() && p != root {
 				return fs.SkipDir
 			}
 			return nil
 		}
-		if p != path && strings.HasPrefix(d.Name(), ".") {
+		if p != root && strings.HasPrefix(d.Name(), ".") {
 			if d.IsDir() {
 				return fs.SkipDir
 			}

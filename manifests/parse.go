@@ -13,6 +13,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -62,7 +63,11 @@ func sortErrors(errs []*Error) []*Error {
 // could make sense of even when there are problems, so that the caller can
 // still check sets across files.
 func parseFile(name string, data []byte) ([]*Manifest, []*Error) {
-	p := &parser{file: name, budget: 16*len(data) + 1<<16}
+	return parseFileWith(&parser{file: name, budget: 16*len(data) + 1<<16}, data)
+}
+
+func parseFileWith(p *parser, data []byte) ([]*Manifest, []*Error) {
+	name := p.file
 	if len(bytes.TrimSpace(data)) == 0 {
 		p.errAt(1, 1, "empty file, want a manifest with version, set and endpoints")
 		return nil, p.errs
@@ -267,7 +272,19 @@ func quote(s string) string {
 // A name like 007 or a tag value like 4711 is read as written.
 var plainTags = map[string]bool{"!!str": true, "!!int": true, "!!float": true, "!!bool": true, "!!timestamp": true}
 
-// str returns the text of a scalar where a string is wanted.
+// scalarText returns the text of a scalar where a string is wanted, without
+// reporting anything: hot paths call it first and build a label for str
+// only when there is a problem to report.
+func (p *parser) scalarText(n *yaml.Node) (string, bool) {
+	n = p.deref(n)
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" || !plainTags[n.Tag] {
+		return "", false
+	}
+	return n.Value, true
+}
+
+// str returns the text of a scalar where a string is wanted, reporting
+// anything else.
 func (p *parser) str(n *yaml.Node, label, want string) (string, bool) {
 	n = p.deref(n)
 	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
@@ -334,8 +351,26 @@ func (p *parser) document(n *yaml.Node) *Manifest {
 		p.errorf(n, "want a manifest (a mapping with version, set and endpoints), got %s", describe(n))
 		return nil
 	}
+	if foreign(n) {
+		var keys []string
+		for i := 0; i+1 < len(n.Content) && len(keys) < 5; i += 2 {
+			if k := p.deref(n.Content[i]); k.Kind == yaml.ScalarNode {
+				keys = append(keys, quote(k.Value))
+			}
+		}
+		got := "an empty mapping"
+		if len(keys) > 0 {
+			got = "a mapping with " + strings.Join(keys, ", ")
+			if len(n.Content) > 10 {
+				got += ", ..."
+			}
+		}
+		p.errorf(n, "not a vpcepctl manifest, want a mapping with version, set and endpoints, got %s", got)
+		return nil
+	}
 	m := &Manifest{Pos: p.pos(n), FieldPos: make(map[string]Pos, numTop)}
 	var values [numTop]*yaml.Node
+	var hinted [numTop]bool // suggested for an unknown key: not reported missing too
 	p.eachPair(n, func(k, v *yaml.Node, merged bool) {
 		key, ok := p.key(k)
 		if !ok {
@@ -343,7 +378,9 @@ func (p *parser) document(n *yaml.Node) *Manifest {
 		}
 		f := lookupTop(key)
 		if f < 0 {
-			p.unknownKey(k, key, ctxManifest)
+			if h := lookupTop(p.unknownKey(k, key, ctxManifest)); h >= 0 {
+				hinted[h] = true
+			}
 			return
 		}
 		if values[f] != nil {
@@ -357,7 +394,9 @@ func (p *parser) document(n *yaml.Node) *Manifest {
 	})
 
 	if v := values[topVersion]; v == nil {
-		p.errorf(n, "missing version, want version: 1")
+		if !hinted[topVersion] {
+			p.errorf(n, "missing version, want version: 1")
+		}
 	} else if v = p.deref(v); v.Kind == yaml.ScalarNode && v.Tag == "!!int" && v.Value == "1" {
 		m.Version = 1
 	} else {
@@ -365,7 +404,9 @@ func (p *parser) document(n *yaml.Node) *Manifest {
 	}
 
 	if v := values[topSet]; v == nil {
-		p.errorf(n, "missing set, want %s (the ownership scope of the endpoints)", wantSet)
+		if !hinted[topSet] {
+			p.errorf(n, "missing set, want %s (the ownership scope of the endpoints)", wantSet)
+		}
 	} else if s, ok := p.str(v, "set", wantSet); ok {
 		if !validSet(s) {
 			p.errorf(p.deref(v), "set: want %s, got %s", wantSet, quote(s))
@@ -374,7 +415,7 @@ func (p *parser) document(n *yaml.Node) *Manifest {
 		}
 	}
 
-	if v := values[topRegion]; v != nil {
+	if v := values[topRegion]; v != nil && !isNull(p.deref(v)) {
 		if s, ok := p.str(v, "region", wantRegion); ok {
 			if !validRegion(s) {
 				p.errorf(p.deref(v), "region: want %s, got %s", wantRegion, quote(s))
@@ -383,7 +424,7 @@ func (p *parser) document(n *yaml.Node) *Manifest {
 		}
 	}
 
-	if v := values[topProjectID]; v != nil {
+	if v := values[topProjectID]; v != nil && !isNull(p.deref(v)) {
 		if s, ok := p.str(v, "project_id", wantProjectID); ok {
 			if !validProjectID(s) {
 				p.errorf(p.deref(v), "project_id: want %s, got %s", wantProjectID, quote(s))
@@ -398,11 +439,29 @@ func (p *parser) document(n *yaml.Node) *Manifest {
 	}
 
 	if v := values[topEndpoints]; v == nil {
-		p.errorf(n, "missing endpoints, want a list of endpoints (endpoints: [] declares none)")
+		if !hinted[topEndpoints] {
+			p.errorf(n, "missing endpoints, want a list of endpoints (endpoints: [] declares none)")
+		}
 	} else {
 		p.endpoints(v, m, d)
 	}
 	return m
+}
+
+// foreign reports whether mapping n has none of the top-level keys: it is
+// some other YAML (a Kubernetes object, a CI file) in the manifest paths,
+// better told in one line than as a key-by-key list of problems.
+func foreign(n *yaml.Node) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if k.Kind == yaml.AliasNode && k.Alias != nil {
+			k = k.Alias
+		}
+		if isMergeKey(k) || k.Kind == yaml.ScalarNode && lookupTop(k.Value) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // lineCol is a position within the same file.

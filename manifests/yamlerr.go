@@ -3,13 +3,13 @@ package manifests
 // This file turns YAML syntax errors into positioned *Errors. yaml.v3 says
 // only "yaml: line N: problem", and N is often not where the problem is:
 // it can be the start of the enclosing block, or one line early (a 0-based
-// line). The position is found by parsing prefixes of the file: the
-// problem is at the shortest prefix that fails with the same message.
+// line). locate finds the position by parsing prefixes of the file.
 
 import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -95,13 +95,20 @@ func yamlProblem(data []byte) string {
 	}
 }
 
-// maxLocateBytes bounds the bytes parsed to locate one error; past it the
-// line yaml.v3 gave is used.
-const maxLocateBytes = 64 << 20
+// maxLocateBytes bounds the bytes parsed to locate one error (yaml.v3
+// parses some 10 MB/s). Past it, a problem deep in a file of many
+// megabytes is located to its line only.
+var maxLocateBytes = 32 << 20 // a variable for tests
 
 // locate returns the line and column of the problem msg in data; hint is
-// the line yaml.v3 gave. The problem must not appear in shorter prefixes,
-// which holds for the errors of a streaming parser: it stops at the first.
+// the line yaml.v3 gave.
+//
+// The problem is at the shortest prefix of data that fails with msg: a
+// streaming parser stops at its first error. Parsing data again through a
+// reader that hands out one byte at a time tells how far the parser read
+// before failing, a bound just past the problem (it reads a few
+// characters ahead); prefixes that end a line or a character earlier then
+// find where it is.
 func locate(data []byte, msg string, hint int) (line, col int) {
 	starts := []int{0} // starts[l-1] is the offset of line l
 	for i, c := range data {
@@ -116,53 +123,49 @@ func locate(data []byte, msg string, hint int) (line, col int) {
 		}
 		return starts[l]
 	}
-	fallback := min(max(hint, 1), n)
-	if msg == "" {
-		return fallback, firstCol(data[starts[fallback-1]:end(fallback)])
+	lineOf := func(off int) int { // line of the byte at off
+		l, _ := slices.BinarySearch(starts, off+1)
+		return max(l, 1)
 	}
+
+	if msg == "" {
+		return min(max(hint, 1), n), 1
+	}
+	// yaml.v3's line is the problem's, its block's (which starts before
+	// it) or one less (a 0-based line): the line before it parses.
+	read := readBeforeError(data)
+	hi := lineOf(max(read-1, 0)) // the line holding the last byte read
+	lo := min(max(hint-1, 0), hi-1)
 	work := 0
-	exhausted := false
 	fails := func(off int) bool {
 		work += off
-		if work > maxLocateBytes {
-			exhausted = true
-			return false
-		}
 		return yamlProblem(data[:off]) == msg
 	}
+	if 2*end(hi) > maxLocateBytes {
+		return hi, firstCol(data[starts[hi-1]:end(hi)])
+	}
 
-	// Invariant: the prefix to line lo parses (or fails otherwise), the
-	// prefix to line hi fails with msg. yaml.v3's line is at most one
-	// before the problem, so search upwards from there.
-	lo, hi := 0, n
-	if h := hint - 1; h > 0 && h < n {
-		if fails(end(h)) {
-			hi = h
-		} else {
-			lo = h
-			for step := 1; lo+step < hi; step *= 2 {
-				if fails(end(lo + step)) {
-					hi = lo + step
-					break
-				}
-				lo += step
-			}
+	// The line: the prefix to hi fails, the one to lo does not. The
+	// problem is most often on hi or just above: step down, doubling the
+	// step, until a prefix parses, then bisect.
+	galloping, step := true, 1
+	for hi-lo > 1 {
+		if work+end(hi) > maxLocateBytes {
+			return hi, firstCol(data[starts[hi-1]:end(hi)])
 		}
-	}
-	for hi-lo > 1 && !exhausted {
 		mid := lo + (hi-lo)/2
+		if galloping && hi-step > lo {
+			mid = hi - step
+		}
 		if fails(end(mid)) {
-			hi = mid
+			hi, step = mid, 2*step
 		} else {
-			lo = mid
+			lo, galloping = mid, false
 		}
 	}
-	if exhausted || hi == n && !fails(len(data)) {
-		return fallback, firstCol(data[starts[fallback-1]:end(fallback)])
-	}
+	line = hi
 
 	// The column: the shortest prefix of the line that fails.
-	line = hi
 	text := data[starts[line-1]:end(line)]
 	var offs []int // offs[k-1] is the end of the line's k-th character
 	for i := range string(text) {
@@ -172,7 +175,10 @@ func locate(data []byte, msg string, hint int) (line, col int) {
 	}
 	offs = append(offs, len(text))
 	clo, chi := 0, len(offs)
-	for chi-clo > 1 && !exhausted {
+	for chi-clo > 1 {
+		if work+end(line) > maxLocateBytes {
+			return line, firstCol(text)
+		}
 		mid := clo + (chi-clo)/2
 		if fails(starts[line-1] + offs[mid-1]) {
 			chi = mid
@@ -180,10 +186,41 @@ func locate(data []byte, msg string, hint int) (line, col int) {
 			clo = mid
 		}
 	}
-	if exhausted {
-		return line, firstCol(text)
-	}
 	return line, chi
+}
+
+// readBeforeError returns how many bytes of data the parser reads before it
+// fails, when it is given one byte per read.
+func readBeforeError(data []byte) int {
+	r := &byteReader{data: data}
+	dec := yaml.NewDecoder(r)
+	for {
+		var n yaml.Node
+		if err := decodeNode(dec, &n); err != nil {
+			if err == io.EOF {
+				return len(data)
+			}
+			return r.off
+		}
+	}
+}
+
+// byteReader reads one byte at a time.
+type byteReader struct {
+	data []byte
+	off  int
+}
+
+func (r *byteReader) Read(p []byte) (int, error) {
+	if r.off >= len(r.data) {
+		return 0, io.EOF
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	p[0] = r.data[r.off]
+	r.off++
+	return 1, nil
 }
 
 // firstCol returns the column of the first non-blank character of a line.
