@@ -111,7 +111,7 @@ func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error
 	if err != nil {
 		return err
 	}
-	a.groupMetrics(rm, ms, opts)
+	a.groupMetrics(rm, ms, saved, opts)
 	s, err := a.connect(ctx, f.client, rm.m)
 	if err != nil {
 		return rm.done(err, false)
@@ -251,10 +251,17 @@ func confirm(in io.Reader, out io.Writer, p *plan.Plan) (bool, error) {
 	return strings.TrimSpace(line) == "yes", nil
 }
 
-func (a *app) groupMetrics(rm *runMetrics, ms []*manifests.Manifest, opts plan.Options) {
+// groupMetrics sets the push grouping: set when the run covers one set
+// (from the manifests, or from a plan file's changes), shard when sharded.
+func (a *app) groupMetrics(rm *runMetrics, ms []*manifests.Manifest, saved *plan.Plan, opts plan.Options) {
 	sets := map[string]bool{}
 	for _, m := range ms {
 		sets[m.Set] = true
+	}
+	if saved != nil {
+		for _, c := range saved.Changes {
+			sets[c.Set] = true
+		}
 	}
 	if len(sets) == 1 {
 		for s := range sets {

@@ -59,7 +59,7 @@ func (a *app) runPlan(cmd *cobra.Command, f *planFlags, cf clientFlags) (err err
 	if err != nil {
 		return err
 	}
-	a.groupMetrics(rm, ms, opts)
+	a.groupMetrics(rm, ms, nil, opts)
 	p, err := a.plan(cmd, rm, ms, opts, cf)
 	if err != nil {
 		return rm.done(err, false)
