@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -264,5 +263,3 @@ func (a *app) loadManifests(paths []string) ([]*manifests.Manifest, error) {
 	}
 	return ms, nil
 }
-
-func since(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }
