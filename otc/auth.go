@@ -1,7 +1,6 @@
 package otc
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -9,16 +8,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/hashicorp/go-retryablehttp"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -57,6 +58,12 @@ func (c Credentials) String() string {
 	return fmt.Sprintf("mode=%s auth_url=%s user=%s project_id=%s project_name=%s region=%s",
 		c.Mode(), c.AuthURL, c.Username, c.ProjectID, c.ProjectName, c.Region)
 }
+
+// GoString keeps %#v from printing secrets.
+func (c Credentials) GoString() string { return "otc.Credentials{" + c.String() + "}" }
+
+// LogValue keeps slog (text and JSON handlers alike) from logging secrets.
+func (c Credentials) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // Secrets returns the secret values (for redaction and for tests that prove
 // they never leak).
@@ -97,7 +104,8 @@ func (c Credentials) Validate() error {
 	return errors.New("credentials: none found; set OS_CLOUD (clouds.yaml), OS_AUTH_URL/OS_USERNAME/OS_PASSWORD, OS_AUTH_TOKEN with --endpoint, or OS_ACCESS_KEY/OS_SECRET_KEY")
 }
 
-// CloudsPaths are the places clouds.yaml is looked for, in order.
+// CloudsPaths are the places clouds.yaml is looked for, in order (the
+// file named by OS_CLIENT_CONFIG_FILE comes before them).
 func CloudsPaths(home string) []string {
 	return []string{
 		"clouds.yaml",
@@ -107,8 +115,9 @@ func CloudsPaths(home string) []string {
 }
 
 // CredentialsFromEnv reads credentials the OpenStack way: cloud (or
-// OS_CLOUD) selects an entry of clouds.yaml, and OS_* variables fill in or
-// override. getenv is os.Getenv in production.
+// OS_CLOUD) selects an entry of clouds.yaml (OS_CLIENT_CONFIG_FILE, then
+// CloudsPaths; the first file that has the cloud), and OS_* variables fill
+// in or override its values. getenv is os.Getenv in production.
 func CredentialsFromEnv(getenv func(string) string, cloud string) (Credentials, error) {
 	var c Credentials
 	if cloud == "" {
@@ -119,7 +128,11 @@ func CredentialsFromEnv(getenv func(string) string, cloud string) (Credentials, 
 		if h := getenv("HOME"); h != "" {
 			home = h
 		}
-		cc, err := loadCloud(CloudsPaths(home), cloud)
+		paths := CloudsPaths(home)
+		if f := getenv("OS_CLIENT_CONFIG_FILE"); f != "" {
+			paths = append([]string{f}, paths...)
+		}
+		cc, err := loadCloud(paths, cloud)
 		if err != nil {
 			return c, err
 		}
@@ -180,6 +193,7 @@ func loadCloud(paths []string, name string) (Credentials, error) {
 					SK             string `yaml:"sk"`
 					AccessKey      string `yaml:"access_key"`
 					SecretKey      string `yaml:"secret_key"`
+					SecurityToken  string `yaml:"security_token"`
 				} `yaml:"auth"`
 				RegionName string `yaml:"region_name"`
 			} `yaml:"clouds"`
@@ -197,6 +211,7 @@ func loadCloud(paths []string, name string) (Credentials, error) {
 			UserDomainName: firstNonEmpty(a.UserDomainName, a.DomainName),
 			ProjectID:      a.ProjectID, ProjectName: a.ProjectName, Region: cl.RegionName,
 			Token: a.Token, AccessKey: firstNonEmpty(a.AK, a.AccessKey), SecretKey: firstNonEmpty(a.SK, a.SecretKey),
+			SecurityToken: a.SecurityToken,
 		}
 		return c, nil
 	}
@@ -207,20 +222,121 @@ func loadCloud(paths []string, name string) (Credentials, error) {
 type token struct {
 	value     string
 	projectID string
-	catalog   string // vpcep base URL from the catalog, without /v1/{pid}
-	expires   time.Time
+	// catalog holds the public vpcep URLs of the token's catalog by region
+	// ("*" or "" for an entry without region), without /v1/{pid}.
+	catalog map[string]string
+	expires time.Time
 }
 
-// tokenSource fetches and caches one token per project.
+// endpoint returns the catalog's VPCEP base URL for region, and the region
+// it belongs to. With region empty, a catalog of one region answers.
+func (t *token) endpoint(region string) (string, string) {
+	if region != "" {
+		if u, ok := t.catalog[region]; ok {
+			return u, region
+		}
+	}
+	for _, r := range []string{"*", ""} {
+		if u, ok := t.catalog[r]; ok {
+			return u, region
+		}
+	}
+	if region == "" && len(t.catalog) == 1 {
+		for r, u := range t.catalog {
+			return u, r
+		}
+	}
+	return "", region
+}
+
+// tokenSource fetches and caches one token per project. Concurrent callers
+// that need the same project's token share one fetch.
 type tokenSource struct {
 	creds Credentials
-	http  *http.Client
+	http  *retryablehttp.Client
 	now   func() time.Time
-	// onRequest counts token requests (metrics); may be nil.
-	onRequest func(code string, d time.Duration)
 
-	mu     sync.Mutex
-	tokens map[string]*token // by project id or "name:"+project name
+	mu       sync.Mutex
+	tokens   map[string]*token // by project id and by "name:"+project name
+	inflight map[string]*tokenCall
+}
+
+// tokenCall is a fetch in progress; done is closed when tok or err is set.
+type tokenCall struct {
+	done chan struct{}
+	tok  *token
+	err  error
+}
+
+func newTokenSource(opts Options) *tokenSource {
+	s := &tokenSource{creds: opts.Credentials, now: opts.Now,
+		tokens: map[string]*token{}, inflight: map[string]*tokenCall{}}
+	rc := retryablehttp.NewClient()
+	rc.HTTPClient = &http.Client{
+		Transport: &tokenTransport{base: baseTransport(opts.HTTPClient), obs: opts.Observer, now: opts.Now},
+		Timeout:   opts.RequestTimeout,
+	}
+	rc.Logger = nil
+	rc.RetryMax = opts.MaxRetries
+	rc.RetryWaitMin, rc.RetryWaitMax = opts.RetryWaitMin, opts.RetryWaitMax
+	rc.Backoff = Backoff
+	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	// A token request has no effect but the token: any failure that may be
+	// transient is retried, whether or not the request was sent.
+	rc.CheckRetry = func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		reason, _ := ctx.Value(tokenReasonKey{}).(*Class)
+		if reason == nil {
+			reason = new(Class)
+		}
+		if err != nil {
+			*reason = NetworkBeforeSend
+			return true, nil
+		}
+		*reason = (&APIError{Op: OpToken, Status: resp.StatusCode}).Class()
+		return *reason == Throttled || *reason == ServerError, nil
+	}
+	rc.RequestLogHook = func(_ retryablehttp.Logger, req *http.Request, i int) {
+		if i == 0 {
+			return
+		}
+		reason := Permanent
+		if r, ok := req.Context().Value(tokenReasonKey{}).(*Class); ok {
+			reason = *r
+		}
+		opts.Logger.Debug("retry", "op", OpToken, "attempt", i+1, "reason", reason.String())
+		if opts.Observer != nil {
+			opts.Observer.Retry(OpToken, reason.String())
+		}
+	}
+	s.http = rc
+	return s
+}
+
+// tokenReasonKey carries, in a token request's context, the Class of its
+// last failed attempt (the retry reason).
+type tokenReasonKey struct{}
+
+// tokenTransport counts token requests for the Observer.
+type tokenTransport struct {
+	base http.RoundTripper
+	obs  Observer
+	now  func() time.Time
+}
+
+func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := t.now()
+	resp, err := t.base.RoundTrip(req)
+	if t.obs != nil {
+		code := "error"
+		if err == nil {
+			code = strconv.Itoa(resp.StatusCode)
+		}
+		t.obs.Request(OpToken, code, t.now().Sub(start))
+	}
+	return resp, err
 }
 
 type tokenRequest struct {
@@ -276,25 +392,49 @@ func tokenKey(projectID, projectName string) string {
 }
 
 // get returns the cached token for the project, fetching one if needed.
-// stale, when not empty, is a token value the caller saw rejected: it is
-// dropped and a new one fetched (once per rejected value).
+// stale, when not empty, is a token value the caller saw rejected: unless
+// another caller has replaced it already, a new one is fetched.
 func (s *tokenSource) get(ctx context.Context, projectID, projectName, stale string) (*token, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	key := tokenKey(projectID, projectName)
-	if t, ok := s.tokens[key]; ok && t.value != stale && (t.expires.IsZero() || s.now().Before(t.expires.Add(-time.Minute))) {
-		return t, nil
+	for {
+		s.mu.Lock()
+		if t, ok := s.tokens[key]; ok && t.value != stale && (t.expires.IsZero() || s.now().Before(t.expires.Add(-time.Minute))) {
+			s.mu.Unlock()
+			return t, nil
+		}
+		if call, ok := s.inflight[key]; ok {
+			s.mu.Unlock()
+			select {
+			case <-call.done:
+			case <-ctx.Done():
+				return nil, &NetError{Op: OpToken, Err: ctx.Err()}
+			}
+			if call.err != nil && isContextError(call.err) && ctx.Err() == nil {
+				continue // the fetching caller gave up; fetch for ourselves
+			}
+			return call.tok, call.err
+		}
+		call := &tokenCall{done: make(chan struct{})}
+		s.inflight[key] = call
+		s.mu.Unlock()
+
+		call.tok, call.err = s.fetch(ctx, projectID, projectName)
+		s.mu.Lock()
+		delete(s.inflight, key)
+		if call.err == nil {
+			s.tokens[key] = call.tok
+			if call.tok.projectID != "" {
+				s.tokens[call.tok.projectID] = call.tok
+			}
+		}
+		s.mu.Unlock()
+		close(call.done)
+		return call.tok, call.err
 	}
-	t, err := s.fetch(ctx, projectID, projectName)
-	if err != nil {
-		return nil, err
-	}
-	if s.tokens == nil {
-		s.tokens = map[string]*token{}
-	}
-	s.tokens[key] = t
-	s.tokens[t.projectID] = t
-	return t, nil
+}
+
+func isContextError(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 func (s *tokenSource) fetch(ctx context.Context, projectID, projectName string) (*token, error) {
@@ -312,42 +452,45 @@ func (s *tokenSource) fetch(ctx context.Context, projectID, projectName string) 
 			Name string `json:"name"`
 		}{s.creds.UserDomainName}
 	}
-	b, _ := json.Marshal(body)
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, fmt.Errorf("token: %w", err)
+	}
 	u := strings.TrimRight(s.creds.AuthURL, "/")
 	if !strings.HasSuffix(u, "/v3") {
 		u += "/v3"
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u+"/auth/tokens", bytes.NewReader(b))
+	ctx = context.WithValue(ctx, tokenReasonKey{}, new(Class))
+	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, u+"/auth/tokens", b)
 	if err != nil {
-		return nil, fmt.Errorf("token: %w", err)
+		return nil, fmt.Errorf("token: %w", redactURLError(err))
 	}
 	req.Header.Set("Content-Type", "application/json")
-	start := s.now()
+	req.Header.Set("Accept", "application/json")
 	resp, err := s.http.Do(req)
 	if err != nil {
-		if s.onRequest != nil {
-			s.onRequest("error", s.now().Sub(start))
-		}
 		return nil, &NetError{Op: OpToken, Sent: true, Err: redactURLError(err)}
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if s.onRequest != nil {
-		s.onRequest(fmt.Sprint(resp.StatusCode), s.now().Sub(start))
-	}
+	data, err := readBody(resp.Body)
 	if err != nil {
+		if errors.Is(err, errBodyTooLarge) {
+			return nil, &ResponseError{Op: OpToken, Status: resp.StatusCode, Err: err}
+		}
 		return nil, &NetError{Op: OpToken, Sent: true, Err: err}
 	}
 	if resp.StatusCode/100 != 2 {
-		return nil, decodeError(OpToken, resp, data)
+		e := decodeError(OpToken, resp, data)
+		e.Message = redact(e.Message, s.creds.Secrets())
+		return nil, e
 	}
 	var tr tokenResponse
 	if err := json.Unmarshal(data, &tr); err != nil {
-		return nil, fmt.Errorf("token: HTTP %d: malformed body: %v", resp.StatusCode, err)
+		return nil, &ResponseError{Op: OpToken, Status: resp.StatusCode, Err: fmt.Errorf("malformed body: %w", err)}
 	}
-	t := &token{value: resp.Header.Get("X-Subject-Token"), projectID: tr.Token.Project.ID}
+	t := &token{value: resp.Header.Get("X-Subject-Token"), projectID: tr.Token.Project.ID, catalog: map[string]string{}}
 	if t.value == "" {
-		return nil, fmt.Errorf("token: HTTP %d without X-Subject-Token header", resp.StatusCode)
+		return nil, &ResponseError{Op: OpToken, Status: resp.StatusCode, Err: errors.New("no X-Subject-Token header")}
 	}
 	if t.projectID == "" {
 		t.projectID = projectID
@@ -362,14 +505,13 @@ func (s *tokenSource) fetch(ctx context.Context, projectID, projectName string) 
 			continue
 		}
 		for _, e := range c.Endpoints {
-			if e.Interface != "" && e.Interface != "public" {
+			if e.Interface != "" && e.Interface != "public" || e.URL == "" {
 				continue
 			}
-			if s.creds.Region != "" && e.Region != "" && e.Region != "*" && e.Region != s.creds.Region {
-				continue
+			r := firstNonEmpty(e.Region, e.RegionID)
+			if _, dup := t.catalog[r]; !dup {
+				t.catalog[r] = BaseURL(e.URL)
 			}
-			t.catalog = BaseURL(e.URL)
-			break
 		}
 	}
 	return t, nil
@@ -400,19 +542,29 @@ const SignTimeFormat = "20060102T150405Z"
 
 // Sign signs req with the API gateway's SDK-HMAC-SHA256 scheme: it sets
 // X-Sdk-Date (from now) and Authorization. body is the request body.
-// The signed headers are host, x-sdk-date, content-type (when set) and
-// x-security-token (when set).
+//
+// The canonical request is, as the gateway's signers build it:
+//
+//	METHOD \n URI \n QUERY \n HEADERS \n SIGNED-HEADERS \n HEX(SHA256(BODY))
+//
+// URI is the unescaped path, each segment escaped again (RFC 3986
+// unreserved characters kept, upper-case hex), ending in "/"; QUERY the
+// parameters sorted by name, then value, each escaped the same way and
+// joined with "&"; HEADERS one "name:trimmed value\n" line per signed
+// header. The string to sign is "SDK-HMAC-SHA256\n" + X-Sdk-Date + "\n" +
+// HEX(SHA256(canonical request)), and the signature its HMAC-SHA256 under
+// the secret key, in hex. The signed headers are host, x-sdk-date and, when
+// set, content-type, x-project-id and x-security-token.
 func Sign(req *http.Request, body []byte, ak, sk string, now time.Time) {
 	req.Header.Set("X-Sdk-Date", now.UTC().Format(SignTimeFormat))
 	if req.Host == "" {
 		req.Host = req.URL.Host
 	}
 	names := []string{"host", "x-sdk-date"}
-	if req.Header.Get("Content-Type") != "" {
-		names = append(names, "content-type")
-	}
-	if req.Header.Get("X-Security-Token") != "" {
-		names = append(names, "x-security-token")
+	for _, h := range []string{"content-type", "x-project-id", "x-security-token"} {
+		if req.Header.Get(h) != "" {
+			names = append(names, h)
+		}
 	}
 	sort.Strings(names)
 	var canon strings.Builder
@@ -438,11 +590,9 @@ func Sign(req *http.Request, body []byte, ak, sk string, now time.Time) {
 }
 
 func canonicalURI(u *url.URL) string {
-	segs := strings.Split(u.EscapedPath(), "/")
+	segs := strings.Split(u.Path, "/")
 	for i, s := range segs {
-		if p, err := url.PathUnescape(s); err == nil {
-			segs[i] = escapeRFC3986(p)
-		}
+		segs[i] = escapeRFC3986(s)
 	}
 	p := strings.Join(segs, "/")
 	if !strings.HasSuffix(p, "/") {
@@ -469,6 +619,8 @@ func canonicalQuery(u *url.URL) string {
 	return strings.Join(parts, "&")
 }
 
+// escapeRFC3986 percent-encodes all but the unreserved characters
+// (QueryEscape writes a space as "+", which the scheme spells %20).
 func escapeRFC3986(s string) string {
 	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
 }

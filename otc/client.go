@@ -11,13 +11,21 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
+	"sort"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 )
+
+// This file holds the request machinery: one logical call is one
+// retryablehttp request whose attempts each pass through transport (pace,
+// authenticate, send, read the body under a limit, count). Retry policy:
+// throttling, transient server errors and failures before sending are
+// retried; a create whose outcome is unknown never is (see CreateEndpoint).
 
 // Operations, as they appear in metrics, logs and errors.
 const (
@@ -35,10 +43,20 @@ const (
 var Operations = []string{OpList, OpGet, OpCreate, OpDelete, OpTag, OpService, OpQuota, OpToken}
 
 // maxBody bounds every response body read (a list page of 1000 endpoints
-// is about 1.5 MB).
-const maxBody = 64 << 20
+// is about 1.5 MB). A variable so that tests can lower it.
+var maxBody int64 = 64 << 20
 
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+// readBody reads r up to maxBody; a longer body is errBodyTooLarge.
+func readBody(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxBody+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > maxBody {
+		return nil, fmt.Errorf("%w (%d bytes)", errBodyTooLarge, maxBody)
+	}
+	return data, nil
+}
 
 // Pacer paces requests: Wait is called before every attempt (retries
 // included); Observe after every answer, with throttled true for a 429 or
@@ -59,10 +77,10 @@ type Observer interface {
 // Options configure a Provider and every Client it makes.
 type Options struct {
 	Credentials Credentials
-	// Endpoint is the VPCEP base URL (without /v1/{project_id}); it wins
-	// over the catalog only when the catalog has none.
+	// Endpoint is the VPCEP base URL (without /v1/{project_id}); it is used
+	// when the token's catalog has no vpcep entry for the region.
 	Endpoint       string
-	MaxRetries     int           // retries after the first attempt; default 8 (0 = none with NoRetry)
+	MaxRetries     int           // retries after the first attempt; 0 = none
 	RequestTimeout time.Duration // per attempt; default 30s
 	RetryWaitMin   time.Duration // default 500ms
 	RetryWaitMax   time.Duration // default 30s; also caps Retry-After
@@ -96,6 +114,14 @@ func (o *Options) defaults() {
 	}
 }
 
+// baseTransport is the RoundTripper of c, or the default one.
+func baseTransport(c *http.Client) http.RoundTripper {
+	if c != nil && c.Transport != nil {
+		return c.Transport
+	}
+	return http.DefaultTransport
+}
+
 // Provider holds credentials and tokens and hands out one Client per
 // project.
 type Provider struct {
@@ -110,20 +136,12 @@ func NewProvider(opts Options) (*Provider, error) {
 	if err := opts.Credentials.Validate(); err != nil {
 		return nil, err
 	}
-	p := &Provider{opts: opts}
-	p.tokens = &tokenSource{
-		creds: opts.Credentials,
-		http:  &http.Client{Transport: opts.HTTPClient.Transport, Timeout: opts.RequestTimeout},
-		now:   opts.Now,
-	}
-	if o := opts.Observer; o != nil {
-		p.tokens.onRequest = func(code string, d time.Duration) { o.Request(OpToken, code, d) }
-	}
-	return p, nil
+	return &Provider{opts: opts, tokens: newTokenSource(opts)}, nil
 }
 
 // Client returns a client for one project (region and project id; empty
-// means the credentials' default). pacer may be nil.
+// means the credentials' default). With password credentials it fetches the
+// project's token (once per project; later calls share it). pacer may be nil.
 func (p *Provider) Client(ctx context.Context, region, projectID string, pacer Pacer) (*Client, error) {
 	c := &Client{opts: p.opts, pacer: pacer, tokens: p.tokens, region: firstNonEmpty(region, p.opts.Credentials.Region)}
 	creds := p.opts.Credentials
@@ -137,10 +155,9 @@ func (p *Provider) Client(ctx context.Context, region, projectID string, pacer P
 		if err != nil {
 			return nil, err
 		}
-		c.projectID, c.base = t.projectID, t.catalog
-	case "token":
-		c.projectID = firstNonEmpty(projectID, creds.ProjectID)
-	case "aksk":
+		c.projectID = t.projectID
+		c.base, c.region = t.endpoint(c.region)
+	case "token", "aksk":
 		c.projectID = firstNonEmpty(projectID, creds.ProjectID)
 	}
 	if c.projectID == "" {
@@ -156,6 +173,7 @@ func (p *Provider) Client(ctx context.Context, region, projectID string, pacer P
 		c.base = "https://vpcep." + c.region + ".otc.t-systems.com"
 	}
 	c.base = BaseURL(c.base)
+	c.secrets = creds.Secrets()
 	c.http = c.retryClient()
 	return c, nil
 }
@@ -168,6 +186,7 @@ type Client struct {
 	region    string
 	projectID string
 	base      string
+	secrets   []string
 	http      *retryablehttp.Client
 }
 
@@ -180,16 +199,23 @@ func (c *Client) Region() string { return c.region }
 // BaseURL returns the VPCEP base URL in use.
 func (c *Client) BaseURL() string { return c.base }
 
-// attempt is the state of one logical request across its attempts.
+// attempt is the state of one logical request across its attempts. The
+// attempts of one request run one after the other; only sent is written
+// from the HTTP transport's own goroutine.
 type attempt struct {
 	op       string
-	n        int  // attempts made
-	sent     bool // the last attempt wrote its request
-	body     []byte
-	class    Class // of the last failed attempt
-	stale    string
-	retried  bool
-	throttle bool
+	n        int         // attempts made
+	sent     atomic.Bool // the last attempt wrote its request headers
+	status   int         // of the last answer
+	body     []byte      // of the last answer
+	tooLarge bool        // the last answer's body was over the limit
+	class    Class       // of the last failed attempt
+	reason   string      // why it is retried (metrics): class, or "network"
+	retried  bool        // the token was refreshed after a 401
+	paceErr  error       // Pacer.Wait failed before the attempt
+	// lastToken is the token the last attempt carried (password mode): the
+	// one to drop when the answer is 401.
+	lastToken string
 }
 
 type attemptKey struct{}
@@ -205,7 +231,7 @@ func attemptFrom(ctx context.Context) *attempt {
 func (c *Client) retryClient() *retryablehttp.Client {
 	rc := retryablehttp.NewClient()
 	rc.HTTPClient = &http.Client{
-		Transport: &transport{c: c, base: c.opts.HTTPClient.Transport},
+		Transport: &transport{c: c, base: baseTransport(c.opts.HTTPClient)},
 		Timeout:   c.opts.RequestTimeout,
 	}
 	rc.Logger = nil
@@ -215,14 +241,19 @@ func (c *Client) retryClient() *retryablehttp.Client {
 	rc.CheckRetry = c.checkRetry
 	rc.Backoff = Backoff
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	// The hook runs before every attempt, outside the attempt's timeout:
+	// waiting for the pacer does not count against RequestTimeout.
 	rc.RequestLogHook = func(_ retryablehttp.Logger, req *http.Request, i int) {
 		a := attemptFrom(req.Context())
 		a.n = i + 1
+		if c.pacer != nil {
+			a.paceErr = c.pacer.Wait(req.Context())
+		}
 		if i > 0 {
 			if c.opts.Observer != nil {
-				c.opts.Observer.Retry(a.op, a.class.String())
+				c.opts.Observer.Retry(a.op, a.reason)
 			}
-			c.opts.Logger.Debug("retry", "op", a.op, "attempt", a.n, "reason", a.class.String())
+			c.opts.Logger.Debug("retry", "op", a.op, "attempt", a.n, "reason", a.reason)
 		}
 	}
 	return rc
@@ -236,16 +267,28 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		return false, ctx.Err()
 	}
 	a := attemptFrom(ctx)
-	var ae *APIError
+	var cl interface{ Class() Class }
 	switch {
-	case errors.As(err, &ae): // from the token fetch inside the transport
-		a.class = ae.Class()
+	case a.paceErr != nil: // the pacer refused (e.g. its wait would pass the deadline)
+		a.class = NetworkBeforeSend
+		return false, nil
+	case errors.As(err, &cl):
+		// The token request failed inside the transport; it has had its
+		// own retries.
+		a.class = cl.Class()
+		return false, nil
 	case err != nil:
-		a.class = (&NetError{Op: a.op, Sent: a.sent, Err: err}).Class()
+		a.class = (&NetError{Op: a.op, Sent: a.sent.Load(), Err: err}).Class()
+	case a.tooLarge:
+		a.class = Permanent
 	case resp.StatusCode < 400:
 		return false, nil
 	default:
 		a.class = decodeError(a.op, resp, a.body).Class()
+	}
+	a.reason = a.class.String()
+	if err != nil {
+		a.reason = "network" // a lost connection is a network problem, whatever its class
 	}
 	switch a.class {
 	case Throttled, ServerError, NetworkBeforeSend:
@@ -287,9 +330,10 @@ func retryAfter(v string, now time.Time) (time.Duration, bool) {
 	return 0, false
 }
 
-// transport runs one attempt: pace, authenticate, send, read the body,
-// count. On a 401 with password credentials it refreshes the token once
-// and resends.
+// transport runs one attempt (paced before it started, see retryClient):
+// authenticate, send, read the body, count. On a 401 with password
+// credentials it refreshes the token once per logical request and resends
+// (paced like any request).
 type transport struct {
 	c    *Client
 	base http.RoundTripper
@@ -299,20 +343,24 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	c := t.c
 	ctx := req.Context()
 	a := attemptFrom(ctx)
-	a.sent, a.body = false, nil
-	if c.pacer != nil {
-		if err := c.pacer.Wait(ctx); err != nil {
-			return nil, err
-		}
+	a.sent.Store(false)
+	a.status, a.body, a.tooLarge = 0, nil, false
+	if a.paceErr != nil {
+		return nil, a.paceErr
 	}
 	resp, err := t.send(req, a, "")
 	if err == nil && resp.StatusCode == http.StatusUnauthorized && c.opts.Credentials.Mode() == "password" && !a.retried {
 		a.retried = true
-		stale := req.Header.Get("X-Auth-Token")
+		stale := a.lastToken
 		c.opts.Logger.Debug("token rejected, fetching a new one", "op", a.op)
-		if rerr := req.Context().Err(); rerr == nil {
-			resp, err = t.send(req, a, stale)
+		if c.pacer != nil {
+			c.pacer.Observe(false)
+			if err := c.pacer.Wait(ctx); err != nil {
+				return nil, err
+			}
 		}
+		a.sent.Store(false)
+		resp, err = t.send(req, a, stale)
 	}
 	if err != nil {
 		return nil, err
@@ -337,10 +385,10 @@ func (t *transport) send(orig *http.Request, a *attempt, staleToken string) (*ht
 		body, _ = io.ReadAll(rc)
 		req.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	if err := c.authenticate(req, body, staleToken); err != nil {
+	if err := c.authenticate(req, body, staleToken, a); err != nil {
 		return nil, err
 	}
-	trace := &httptrace.ClientTrace{WroteHeaders: func() { a.sent = true }}
+	trace := &httptrace.ClientTrace{WroteHeaders: func() { a.sent.Store(true) }}
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
 	if o := c.opts.Observer; o != nil {
 		o.Inflight(1)
@@ -353,16 +401,17 @@ func (t *transport) send(orig *http.Request, a *attempt, staleToken string) (*ht
 		c.opts.Logger.Debug("request", "op", a.op, "method", req.Method, "path", req.URL.Path, "err", redactURLError(err))
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	data, err := readBody(resp.Body)
 	resp.Body.Close()
-	if err == nil && len(data) > maxBody {
-		err = fmt.Errorf("response body larger than %d bytes", maxBody)
+	if errors.Is(err, errBodyTooLarge) {
+		a.tooLarge, data, err = true, nil, nil
 	}
 	if err != nil {
 		t.observe(a.op, "error", start)
+		c.opts.Logger.Debug("request", "op", a.op, "method", req.Method, "path", req.URL.Path, "err", err)
 		return nil, err
 	}
-	a.body = data
+	a.status, a.body = resp.StatusCode, data
 	resp.Body = io.NopCloser(bytes.NewReader(data))
 	t.observe(a.op, strconv.Itoa(resp.StatusCode), start)
 	c.opts.Logger.Debug("request", "op", a.op, "method", req.Method, "path", req.URL.Path, "code", resp.StatusCode,
@@ -376,7 +425,7 @@ func (t *transport) observe(op, code string, start time.Time) {
 	}
 }
 
-func (c *Client) authenticate(req *http.Request, body []byte, staleToken string) error {
+func (c *Client) authenticate(req *http.Request, body []byte, staleToken string, a *attempt) error {
 	creds := c.opts.Credentials
 	switch creds.Mode() {
 	case "aksk":
@@ -393,12 +442,15 @@ func (c *Client) authenticate(req *http.Request, body []byte, staleToken string)
 			return err
 		}
 		req.Header.Set("X-Auth-Token", tok.value)
+		a.lastToken = tok.value
 	}
 	return nil
 }
 
 // do sends one logical request with retries and decodes a 2xx JSON answer
-// into out (when not nil). Errors are *APIError, *NetError or context errors.
+// into out (when not nil). Errors are *APIError, *NetError, *ResponseError
+// or, when ctx ends, an error that wraps ctx.Err() (a *NetError, and so
+// Ambiguous, for a create that was sent).
 func (c *Client) do(ctx context.Context, op, method, path string, query map[string]string, in, out any) error {
 	_, err := c.doN(ctx, op, method, path, query, in, out)
 	return err
@@ -416,10 +468,10 @@ func (c *Client) doN(ctx context.Context, op, method, path string, query map[str
 		}
 		body = b
 	}
-	u := c.base + "/v1/" + c.projectID + path
+	u := c.base + "/v1/" + url.PathEscape(c.projectID) + path
 	req, err := retryablehttp.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", op, err)
+		return 0, fmt.Errorf("%s: %w", op, redactURLError(err))
 	}
 	if len(query) > 0 {
 		q := req.URL.Query()
@@ -434,168 +486,65 @@ func (c *Client) doN(ctx context.Context, op, method, path string, query map[str
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
-			return a.n, fmt.Errorf("%s: %w", op, ctx.Err())
-		}
-		var ae *APIError
-		var ne *NetError
-		if errors.As(err, &ae) || errors.As(err, &ne) {
-			return a.n, err
-		}
-		return a.n, &NetError{Op: op, Sent: a.sent, Err: redactURLError(err)}
+		return a.n, c.wrapError(ctx, op, a, err)
 	}
 	defer resp.Body.Close()
+	if a.tooLarge {
+		return a.n, &ResponseError{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("%w (%d bytes)", errBodyTooLarge, maxBody)}
+	}
 	data := a.body
 	if resp.StatusCode/100 != 2 {
-		return a.n, decodeError(op, resp, data)
+		e := decodeError(op, resp, data)
+		e.Message = redact(e.Message, c.secrets)
+		return a.n, e
 	}
 	if out != nil && len(bytes.TrimSpace(data)) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {
-			return a.n, fmt.Errorf("%s: HTTP %d: malformed body: %v", op, resp.StatusCode, err)
+			return a.n, &ResponseError{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("malformed body: %w", err)}
 		}
 	}
 	return a.n, nil
 }
 
-// pageSize is the largest page the list call allows.
-const pageSize = 1000
-
-// ListOptions filter ListEndpoints.
-type ListOptions struct {
-	VPCID string
-	// Concurrency bounds the pages fetched at once after the first; 0 = 4.
-	Concurrency int
-}
-
-// ListEndpoints returns every endpoint of the project (all pages, oldest
-// first). Pages after the first are fetched concurrently. If the set
-// changes while it is read (total_count moves), the listing is redone, up
-// to three times, so that no endpoint is lost or doubled.
-func (c *Client) ListEndpoints(ctx context.Context, opts ListOptions) ([]Endpoint, error) {
-	var lastErr error
-	for try := 0; try < 3; try++ {
-		eps, stable, err := c.listOnce(ctx, opts)
-		if err != nil {
-			return nil, err
+// wrapError turns the error of a failed request into one of the client's
+// types, without the URL that url.Error would add.
+func (c *Client) wrapError(ctx context.Context, op string, a *attempt, err error) error {
+	if ctx.Err() != nil {
+		if op == OpCreate && a.sent.Load() {
+			return &NetError{Op: op, Sent: true, Err: ctx.Err()}
 		}
-		if stable {
-			return eps, nil
-		}
-		lastErr = errors.New("list: the endpoint set kept changing while it was read")
-		c.opts.Logger.Info("endpoint set changed during listing, listing again", "attempt", try+1)
+		return fmt.Errorf("%s: %w", op, ctx.Err())
 	}
-	return nil, lastErr
-}
-
-func (c *Client) listPage(ctx context.Context, opts ListOptions, offset int) (*ListEndpointsResponse, error) {
-	q := map[string]string{
-		"limit": strconv.Itoa(pageSize), "offset": strconv.Itoa(offset),
-		"sort_key": "created_at", "sort_dir": "asc",
+	err = redactURLError(err)
+	var ae *APIError
+	if errors.As(err, &ae) { // the token request failed
+		ae.Message = redact(ae.Message, c.secrets)
+		return ae
 	}
-	if opts.VPCID != "" {
-		q["vpc_id"] = opts.VPCID
+	var typed interface{ Class() Class }
+	if errors.As(err, &typed) {
+		return err
 	}
-	var page ListEndpointsResponse
-	if err := c.do(ctx, OpList, http.MethodGet, "/vpc-endpoints", q, nil, &page); err != nil {
-		return nil, err
-	}
-	return &page, nil
-}
-
-func (c *Client) listOnce(ctx context.Context, opts ListOptions) ([]Endpoint, bool, error) {
-	first, err := c.listPage(ctx, opts, 0)
-	if err != nil {
-		return nil, false, err
-	}
-	total := first.TotalCount
-	if len(first.Endpoints) < pageSize && total <= len(first.Endpoints) {
-		return first.Endpoints, total == len(first.Endpoints) || total == 0, nil
-	}
-	npages := (total + pageSize - 1) / pageSize
-	pages := make([]*ListEndpointsResponse, max(npages, 1))
-	pages[0] = first
-	conc := opts.Concurrency
-	if conc <= 0 {
-		conc = 4
-	}
-	var (
-		wg   sync.WaitGroup
-		sem  = make(chan struct{}, conc)
-		mu   sync.Mutex
-		ferr error
-	)
-	for i := 1; i < npages; i++ {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			p, err := c.listPage(ctx, opts, i*pageSize)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && ferr == nil {
-				ferr = err
-			}
-			pages[i] = p
-		}(i)
-	}
-	wg.Wait()
-	if ferr != nil {
-		return nil, false, ferr
-	}
-	stable := true
-	seen := make(map[string]bool, total)
-	out := make([]Endpoint, 0, total)
-	for _, p := range pages {
-		if p.TotalCount != total {
-			stable = false
-		}
-		for _, e := range p.Endpoints {
-			if seen[e.ID] {
-				stable = false
-				continue
-			}
-			seen[e.ID] = true
-			out = append(out, e)
-		}
-	}
-	// Growth appends at the end (oldest first): read on until a short page.
-	for off := npages * pageSize; len(pages[len(pages)-1].Endpoints) == pageSize; off += pageSize {
-		p, err := c.listPage(ctx, opts, off)
-		if err != nil {
-			return nil, false, err
-		}
-		pages = append(pages, p)
-		for _, e := range p.Endpoints {
-			if !seen[e.ID] {
-				seen[e.ID] = true
-				out = append(out, e)
-			}
-		}
-		if len(p.Endpoints) > 0 {
-			stable = false
-		}
-	}
-	if len(out) != total {
-		stable = false
-	}
-	return out, stable, nil
+	return &NetError{Op: op, Sent: a.sent.Load(), Err: err}
 }
 
 // GetEndpoint returns one endpoint; a missing one is an *APIError with
 // NotFound() true.
 func (c *Client) GetEndpoint(ctx context.Context, id string) (*Endpoint, error) {
 	var e Endpoint
-	if err := c.do(ctx, OpGet, http.MethodGet, "/vpc-endpoints/"+id, nil, nil, &e); err != nil {
+	if err := c.do(ctx, OpGet, http.MethodGet, "/vpc-endpoints/"+url.PathEscape(id), nil, nil, &e); err != nil {
 		return nil, err
 	}
 	return &e, nil
 }
 
-// CreateEndpoint sends one create. It is not idempotent: when the error is
-// Ambiguous (IsAmbiguous), the endpoint may exist, and the caller must look
-// for it (by VPC and name tag) before sending it again. attempts counts the
-// HTTP attempts made (throttled ones included).
+// CreateEndpoint sends one create. It is not idempotent, so the client
+// never resends it once it may have reached the API: when the error is
+// Ambiguous (IsAmbiguous: a timeout, a reset or a 5xx after the request was
+// written, or an unreadable success answer), the endpoint may exist, and
+// the caller must look for it (by VPC and name tag) before sending it
+// again. Throttled answers and failures before sending are retried here.
+// attempts counts the HTTP attempts made (throttled ones included).
 func (c *Client) CreateEndpoint(ctx context.Context, in *CreateEndpointRequest) (e *Endpoint, attempts int, err error) {
 	var out Endpoint
 	n, err := c.doN(ctx, OpCreate, http.MethodPost, "/vpc-endpoints", nil, in, &out)
@@ -609,7 +558,7 @@ func (c *Client) CreateEndpoint(ctx context.Context, in *CreateEndpointRequest) 
 // deleting, then GET answers 404). Deleting a missing endpoint is an
 // *APIError with NotFound() true.
 func (c *Client) DeleteEndpoint(ctx context.Context, id string) error {
-	return c.do(ctx, OpDelete, http.MethodDelete, "/vpc-endpoints/"+id, nil, nil, nil)
+	return c.do(ctx, OpDelete, http.MethodDelete, "/vpc-endpoints/"+url.PathEscape(id), nil, nil, nil)
 }
 
 // TagAction adds (action "create") or removes (action "delete") tags.
@@ -618,15 +567,29 @@ func (c *Client) TagAction(ctx context.Context, id, action string, tags []Tag) e
 		Action string `json:"action"`
 		Tags   []Tag  `json:"tags"`
 	}{action, tags}
-	return c.do(ctx, OpTag, http.MethodPost, "/endpoint/"+id+"/tags/action", nil, body, nil)
+	return c.do(ctx, OpTag, http.MethodPost, "/endpoint/"+url.PathEscape(id)+"/tags/action", nil, body, nil)
 }
 
 // FilterByTags returns the ids of the endpoints that carry all the given
-// tags (key -> any of the values), through the resource_instances API.
+// tags (key -> any of the values; no values: any value), through the
+// resource_instances API.
 func (c *Client) FilterByTags(ctx context.Context, tags map[string][]string) ([]string, error) {
 	type tagFilter struct {
 		Key    string   `json:"key"`
 		Values []string `json:"values"`
+	}
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	filters := make([]tagFilter, 0, len(keys))
+	for _, k := range keys {
+		vs := tags[k]
+		if vs == nil {
+			vs = []string{}
+		}
+		filters = append(filters, tagFilter{k, vs})
 	}
 	var ids []string
 	for offset := 0; ; {
@@ -635,10 +598,7 @@ func (c *Client) FilterByTags(ctx context.Context, tags map[string][]string) ([]
 			Tags   []tagFilter `json:"tags"`
 			Limit  string      `json:"limit"`
 			Offset string      `json:"offset"`
-		}{Action: "filter", Limit: strconv.Itoa(pageSize), Offset: strconv.Itoa(offset)}
-		for k, v := range tags {
-			body.Tags = append(body.Tags, tagFilter{k, v})
-		}
+		}{Action: "filter", Tags: filters, Limit: strconv.Itoa(pageSize), Offset: strconv.Itoa(offset)}
 		var out struct {
 			Resources []struct {
 				ResourceID string `json:"resource_id"`

@@ -1,11 +1,17 @@
 package otc
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 )
+
+// This file holds the error types of the client and the one classification
+// every retry decision uses (Class). Policy: no error text carries a
+// secret; API messages are scrubbed of the credentials' secrets before they
+// are returned (see redact).
 
 // Well-known error codes. Compare with CodeIs, never with ==: the API
 // spells the prefix both EndPoint and Endpoint.
@@ -81,11 +87,14 @@ func (e *APIError) Error() string {
 func (e *APIError) CodeIs(code string) bool { return strings.EqualFold(e.Code, code) }
 
 // Class classifies the answer. A create that got a 5xx is Ambiguous, since
-// the API may have committed it before failing.
+// the API may have committed it before failing. 501 and 505 say the request
+// can never work and are Permanent.
 func (e *APIError) Class() Class {
 	switch {
 	case e.Status == http.StatusTooManyRequests, e.CodeIs(CodeThrottled):
 		return Throttled
+	case e.Status == http.StatusNotImplemented, e.Status == http.StatusHTTPVersionNotSupported:
+		return Permanent
 	case e.Status >= 500:
 		if e.Op == OpCreate {
 			return Ambiguous
@@ -101,7 +110,9 @@ func (e *APIError) NotFound() bool { return e.Status == http.StatusNotFound }
 // QuotaExceeded reports whether the error is the endpoint quota error.
 func (e *APIError) QuotaExceeded() bool { return e.CodeIs(CodeQuota) }
 
-// NetError is a transport failure: no HTTP answer was read.
+// NetError is a transport failure: no HTTP answer was read (a dial failure,
+// a reset, a timeout; or the caller's context ended after a create was
+// written, which leaves the create as uncertain as a timeout does).
 type NetError struct {
 	Op   string
 	Sent bool // false when the connection was never made
@@ -122,15 +133,39 @@ func (e *NetError) Class() Class {
 	return ServerError
 }
 
-// Classify returns the Class of err (Permanent for nil or unknown errors).
-func Classify(err error) Class {
-	var ae *APIError
-	if errors.As(err, &ae) {
-		return ae.Class()
+// ResponseError is a success answer whose body could not be used: larger
+// than the size limit, or not the JSON the operation returns. For a create
+// it is Ambiguous (the endpoint exists but its id is unknown); otherwise
+// Permanent, since resending gets the same body.
+type ResponseError struct {
+	Op     string
+	Status int
+	Err    error
+}
+
+func (e *ResponseError) Error() string {
+	return fmt.Sprintf("%s: HTTP %d: %v", e.Op, e.Status, e.Err)
+}
+func (e *ResponseError) Unwrap() error { return e.Err }
+
+// Class implements the classification for unusable answers.
+func (e *ResponseError) Class() Class {
+	if e.Op == OpCreate && e.Status/100 == 2 {
+		return Ambiguous
 	}
-	var ne *NetError
-	if errors.As(err, &ne) {
-		return ne.Class()
+	return Permanent
+}
+
+// errBodyTooLarge is the cause of a ResponseError for an answer over the
+// size limit.
+var errBodyTooLarge = errors.New("response body larger than the limit")
+
+// Classify returns the Class of err (Permanent for nil or unknown errors,
+// context errors included).
+func Classify(err error) Class {
+	var c interface{ Class() Class }
+	if errors.As(err, &c) {
+		return c.Class()
 	}
 	return Permanent
 }
@@ -155,6 +190,7 @@ func IsQuotaExceeded(err error) bool {
 func decodeError(op string, resp *http.Response, body []byte) *APIError {
 	e := &APIError{Op: op, Status: resp.StatusCode, RequestID: resp.Header.Get("X-Request-Id")}
 	var b struct {
+		RequestID    string `json:"request_id"` // API gateway errors carry it in the body
 		ErrorCode    string `json:"error_code"`
 		ErrorMsg     string `json:"error_msg"`
 		ErrorMessage string `json:"error_message"`
@@ -165,8 +201,9 @@ func decodeError(op string, resp *http.Response, body []byte) *APIError {
 			Message string `json:"message"`
 		} `json:"error"`
 	}
-	if jsonUnmarshal(body, &b) == nil {
+	if json.Unmarshal(body, &b) == nil {
 		e.Code, e.Message = b.ErrorCode, firstNonEmpty(b.ErrorMsg, b.ErrorMessage, b.Message)
+		e.RequestID = firstNonEmpty(e.RequestID, b.RequestID)
 		if e.Code == "" && b.Code != nil {
 			e.Code = fmt.Sprint(b.Code)
 		}
@@ -177,6 +214,16 @@ func decodeError(op string, resp *http.Response, body []byte) *APIError {
 		e.Message = fmt.Sprintf("unreadable error body (%d bytes)", len(body))
 	}
 	return e
+}
+
+// redact replaces every secret in s.
+func redact(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if sec != "" {
+			s = strings.ReplaceAll(s, sec, "[REDACTED]")
+		}
+	}
+	return s
 }
 
 func firstNonEmpty(ss ...string) string {
