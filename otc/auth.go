@@ -42,13 +42,17 @@ type Credentials struct {
 
 // Mode names the authentication mode the credentials select.
 func (c Credentials) Mode() string {
+	// The order DESIGN.md gives: password (from clouds.yaml or OS_*), then
+	// a token, then AK/SK.
 	switch {
-	case c.AccessKey != "" && c.SecretKey != "":
-		return "aksk"
+	case c.Password != "" && c.AuthURL != "":
+		return "password"
 	case c.Token != "":
 		return "token"
+	case c.AccessKey != "" && c.SecretKey != "":
+		return "aksk"
 	case c.Password != "":
-		return "password"
+		return "password" // incomplete: Validate says what is missing
 	}
 	return "none"
 }

@@ -651,7 +651,9 @@ func TestCredentialsValidate(t *testing.T) {
 		mode    string
 		wantErr string
 	}{
-		{otc.Credentials{AccessKey: "a", SecretKey: "s", Password: "p", Token: "t"}, "aksk", ""},
+		{otc.Credentials{AccessKey: "a", SecretKey: "s"}, "aksk", ""},
+		{otc.Credentials{AccessKey: "a", SecretKey: "s", Password: "p", Token: "t"}, "token", ""},
+		{otc.Credentials{AuthURL: "u", Username: "n", Password: "p", UserDomainName: "d", ProjectID: "x", Token: "t", AccessKey: "a", SecretKey: "s"}, "password", ""},
 		{otc.Credentials{Token: "t", Password: "p"}, "token", ""},
 		{otc.Credentials{Password: "p"}, "password", "OS_AUTH_URL, OS_USERNAME, OS_USER_DOMAIN_NAME, OS_PROJECT_ID or OS_PROJECT_NAME"},
 		{otc.Credentials{AuthURL: "u", Username: "n", Password: "p", UserDomainName: "d", ProjectName: "x"}, "password", ""},
@@ -684,7 +686,7 @@ func TestCredentialsPrinting(t *testing.T) {
 			t.Errorf("secret %q printed:\n%s", s, out)
 		}
 	}
-	if !strings.Contains(out, "mode=aksk") {
+	if !strings.Contains(out, "mode=password") {
 		t.Errorf("output lacks the description:\n%s", out)
 	}
 }
