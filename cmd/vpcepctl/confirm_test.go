@@ -1,0 +1,32 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/vpcepctl/vpcepctl/plan"
+)
+
+func TestConfirm(t *testing.T) {
+	p := &plan.Plan{Summary: plan.Summary{Create: 2, Delete: 1}}
+	for _, tt := range []struct {
+		in   string
+		want bool
+	}{
+		{"yes\n", true},
+		{"  yes  \n", true},
+		{"y\n", false},
+		{"YES\n", false},
+		{"no\n", false},
+		{"", false},
+	} {
+		var out strings.Builder
+		got, _ := confirm(strings.NewReader(tt.in), &out, p)
+		if got != tt.want {
+			t.Errorf("confirm(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+		if !strings.Contains(out.String(), "Apply 3 changes?") {
+			t.Errorf("prompt = %q, want it to count 3 changes", out.String())
+		}
+	}
+}
