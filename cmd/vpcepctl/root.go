@@ -51,6 +51,7 @@ type app struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	log            *slog.Logger
+	status         *statusLine // stderr on a terminal: logs and the progress bar share it
 
 	sim        bool
 	simState   string
@@ -188,11 +189,16 @@ func (a *app) setupLogger() error {
 		return usageError{fmt.Errorf("--log-level %q: want debug, info, warn or error", a.logLevel)}
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	var out io.Writer = a.stderr
+	if isTerminal(a.stderr) {
+		a.status = &statusLine{w: a.stderr}
+		out = a.status
+	}
 	switch a.logFormat {
 	case "text":
-		a.log = slog.New(slog.NewTextHandler(a.stderr, opts))
+		a.log = slog.New(slog.NewTextHandler(out, opts))
 	case "json":
-		a.log = slog.New(slog.NewJSONHandler(a.stderr, opts))
+		a.log = slog.New(slog.NewJSONHandler(out, opts))
 	default:
 		return usageError{fmt.Errorf("--log-format %q: want text or json", a.logFormat)}
 	}
