@@ -1,0 +1,172 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vpcepctl/vpcepctl/otc"
+)
+
+// fakeAPI holds endpoints in memory and counts GETs and lists.
+type fakeAPI struct {
+	API
+	mu    sync.Mutex
+	eps   map[string]*otc.Endpoint
+	order []string
+	gets  int
+	lists int
+}
+
+func newFakeAPI(n int) *fakeAPI {
+	f := &fakeAPI{eps: map[string]*otc.Endpoint{}}
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("ep-%05d", i)
+		f.eps[id] = &otc.Endpoint{ID: id, Status: otc.StatusCreating}
+		f.order = append(f.order, id)
+	}
+	return f
+}
+
+func (f *fakeAPI) GetEndpoint(_ context.Context, id string) (*otc.Endpoint, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.gets++
+	e, ok := f.eps[id]
+	if !ok {
+		return nil, &otc.APIError{Op: otc.OpGet, Status: 404, Code: otc.CodeNotFound}
+	}
+	c := *e
+	return &c, nil
+}
+
+func (f *fakeAPI) ListEndpoints(context.Context, otc.ListOptions) ([]otc.Endpoint, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lists++
+	var out []otc.Endpoint
+	for _, id := range f.order {
+		if e, ok := f.eps[id]; ok {
+			out = append(out, *e)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeAPI) counts() (gets, lists int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.gets, f.lists
+}
+
+func TestPollGetsOrLists(t *testing.T) {
+	ids := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("ep-%05d", i)
+		}
+		return out
+	}
+	tests := []struct {
+		name      string
+		project   int // endpoints in the project
+		listed    int // as the last listing found
+		waiting   int
+		wantGets  int
+		wantLists int
+	}{
+		{"few: GET each", 5000, 0, 3, 3, 0},
+		{"many: one listing", 5000, 0, 4, 0, 1},
+		{"fewer than the pages of a large project: GET each", 5000, 5000, 5, 5, 0},
+		{"more than its pages: one listing", 5000, 5000, 6, 0, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeAPI(tt.project)
+			p := newPoller(f, time.Hour, slog.New(slog.DiscardHandler))
+			p.listed = tt.listed
+			got, err := p.poll(context.Background(), ids(tt.waiting), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != tt.waiting {
+				t.Errorf("poll learnt about %d endpoints, want %d", len(got), tt.waiting)
+			}
+			if gets, lists := f.counts(); gets != tt.wantGets || lists != tt.wantLists {
+				t.Errorf("%d GETs and %d lists, want %d and %d", gets, lists, tt.wantGets, tt.wantLists)
+			}
+		})
+	}
+}
+
+// TestPollMissingFromList: an endpoint missing from a listing is gone for
+// a delete, but a create's endpoint is GET first (a few per poll).
+func TestPollMissingFromList(t *testing.T) {
+	f := newFakeAPI(10)
+	p := newPoller(f, time.Hour, slog.New(slog.DiscardHandler))
+	waiting := []string{"ep-00000", "ep-00001", "gone-1", "gone-2", "new-1", "new-2", "new-3", "new-4", "new-5"}
+	confirm := map[string]bool{"new-1": true, "new-2": true, "new-3": true, "new-4": true, "new-5": true}
+	got, err := p.poll(context.Background(), waiting, confirm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"gone-1", "gone-2"} {
+		if e, ok := got[id]; !ok || e != nil {
+			t.Errorf("%s: %v, %v; want gone", id, e, ok)
+		}
+	}
+	confirmed := 0
+	for id := range confirm {
+		if e, ok := got[id]; ok {
+			confirmed++
+			if e != nil {
+				t.Errorf("%s = %+v, want gone after the GET", id, e)
+			}
+		}
+	}
+	if gets, lists := f.counts(); lists != 1 || gets != fewGets || confirmed != fewGets {
+		t.Errorf("%d lists, %d GETs, %d confirmed; want 1 list and %d GETs", lists, gets, confirmed, fewGets)
+	}
+}
+
+// TestPollerWait: waiters get the endpoint once done says so, a timed-out
+// waiter gets the last endpoint seen and is forgotten.
+func TestPollerWait(t *testing.T) {
+	f := newFakeAPI(1)
+	p := newPoller(f, time.Millisecond, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go p.run(ctx)
+
+	short, stop := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer stop()
+	e, err := p.wait(short, "ep-00000", false, func(e *otc.Endpoint) bool { return e == nil || e.Status != otc.StatusCreating })
+	if err == nil || e == nil || e.Status != otc.StatusCreating {
+		t.Errorf("wait with a timeout = %+v, %v; want the creating endpoint and an error", e, err)
+	}
+
+	done := make(chan *otc.Endpoint)
+	go func() {
+		e, _ := p.wait(ctx, "ep-00000", false, func(e *otc.Endpoint) bool { return e != nil && e.Status == otc.StatusAccepted })
+		done <- e
+	}()
+	f.mu.Lock()
+	f.eps["ep-00000"].Status = otc.StatusAccepted
+	f.mu.Unlock()
+	select {
+	case e := <-done:
+		if e == nil || e.Status != otc.StatusAccepted {
+			t.Errorf("wait = %+v, want accepted", e)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("wait did not return")
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.waiting) != 0 {
+		t.Errorf("waiters left: %v", p.waiting)
+	}
+}

@@ -1,0 +1,141 @@
+package apply
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"maps"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/vpcepctl/vpcepctl/plan"
+	"github.com/vpcepctl/vpcepctl/sim"
+)
+
+// TestReportJSON pins the report document of DESIGN.md ("Apply").
+func TestReportJSON(t *testing.T) {
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	rep := &Report{
+		FormatVersion: ReportFormatVersion,
+		StartedAt:     start,
+		FinishedAt:    start.Add(42500 * time.Millisecond),
+		Summary:       ReportSummary{Succeeded: 1, Failed: 1, Skipped: 1},
+		Results: []Result{
+			{Action: "create", Set: "payments", Name: "app-a", ProjectID: sim.ProjectID, ID: "2b1e5c52-9a4f-4d0e-8a8f-0c1d2e3f4a5b", Status: "accepted", Attempts: 2},
+			{Action: "replace", Set: "payments", Name: "app-b", ProjectID: sim.ProjectID, ID: "", Status: "deleted", Attempts: 1,
+				Error: "replace: create payments/app-b: create: HTTP 400 Endpoint.1018: Quota exceeded."},
+			{Action: "create", Set: "payments", Name: "app-c", ProjectID: sim.ProjectID, Error: "not started: interrupted", skipped: true},
+		},
+		Interrupted: true,
+	}
+	var buf bytes.Buffer
+	if err := rep.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	const want = `{
+  "format_version": "1",
+  "started_at": "2026-03-01T12:00:00Z",
+  "finished_at": "2026-03-01T12:00:42.5Z",
+  "summary": {
+    "succeeded": 1,
+    "failed": 1,
+    "skipped": 1
+  },
+  "results": [
+    {
+      "action": "create",
+      "set": "payments",
+      "name": "app-a",
+      "project_id": "0df25bbc87a24b1f9c1d2e3f4a5b6c7d",
+      "id": "2b1e5c52-9a4f-4d0e-8a8f-0c1d2e3f4a5b",
+      "status": "accepted",
+      "attempts": 2,
+      "error": ""
+    },
+    {
+      "action": "replace",
+      "set": "payments",
+      "name": "app-b",
+      "project_id": "0df25bbc87a24b1f9c1d2e3f4a5b6c7d",
+      "id": "",
+      "status": "deleted",
+      "attempts": 1,
+      "error": "replace: create payments/app-b: create: HTTP 400 Endpoint.1018: Quota exceeded."
+    },
+    {
+      "action": "create",
+      "set": "payments",
+      "name": "app-c",
+      "project_id": "0df25bbc87a24b1f9c1d2e3f4a5b6c7d",
+      "id": "",
+      "status": "",
+      "attempts": 0,
+      "error": "not started: interrupted"
+    }
+  ]
+}
+`
+	if got := buf.String(); got != want {
+		t.Errorf("WriteJSON =\n%s\nwant\n%s", got, want)
+	}
+	if got, want := rep.SummaryLine(), "Apply: 1 succeeded, 1 failed, 1 skipped in 42.5s."; got != want {
+		t.Errorf("SummaryLine() = %q, want %q", got, want)
+	}
+	if rep.OK() {
+		t.Error("OK() = true for a report with a failure")
+	}
+}
+
+// TestReportOfRun checks the document of a real run: exactly the keys of
+// DESIGN.md, a summary that adds up, results in plan order.
+func TestReportOfRun(t *testing.T) {
+	e := newSimEnv(t, sim.Options{}, clientOpts{})
+	p := e.makePlan(t, endpoints("r", 3, 1), plan.Options{})
+	p.Changes = append(p.Changes, plan.Change{Action: plan.Conflict, Set: "r", Name: "x", Reason: "owned by set other"})
+	rep := runFor(t, context.Background(), New(e.clients(), fastOpts()), p, time.Minute)
+	var buf bytes.Buffer
+	if err := rep.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	keys := func(m map[string]json.RawMessage) []string { return slices.Sorted(maps.Keys(m)) }
+	if got, want := keys(doc), []string{"finished_at", "format_version", "results", "started_at", "summary"}; !slices.Equal(got, want) {
+		t.Errorf("keys = %v, want %v", got, want)
+	}
+	var summary map[string]json.RawMessage
+	var results []map[string]json.RawMessage
+	if err := json.Unmarshal(doc["summary"], &summary); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(doc["results"], &results); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := keys(summary), []string{"failed", "skipped", "succeeded"}; !slices.Equal(got, want) {
+		t.Errorf("summary keys = %v, want %v", got, want)
+	}
+	wantResult := []string{"action", "attempts", "error", "id", "name", "project_id", "set", "status"}
+	for i, r := range results {
+		if got := keys(r); !slices.Equal(got, wantResult) {
+			t.Errorf("result %d keys = %v, want %v", i, got, wantResult)
+		}
+	}
+	var back Report
+	if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Summary != (ReportSummary{Succeeded: 3, Skipped: 1}) || len(back.Results) != 4 {
+		t.Fatalf("summary %+v with %d results", back.Summary, len(back.Results))
+	}
+	for i, r := range back.Results {
+		if c := p.Changes[i]; r.Name != c.Name || r.Action != string(c.Action) {
+			t.Errorf("result %d = %s %s, want %s %s (plan order)", i, r.Action, r.Name, c.Action, c.Name)
+		}
+	}
+	if back.FormatVersion != "1" || !back.FinishedAt.After(back.StartedAt) && !back.FinishedAt.Equal(back.StartedAt) {
+		t.Errorf("format_version %q, started %v, finished %v", back.FormatVersion, back.StartedAt, back.FinishedAt)
+	}
+}
