@@ -110,7 +110,11 @@ func (o *Options) defaults() {
 		o.Now = time.Now
 	}
 	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		// Keep a connection per worker: the default (2 per host) would open a
+		// new TLS connection for most requests of a concurrent run.
+		t.MaxIdleConnsPerHost = 256
+		o.HTTPClient = &http.Client{Transport: t}
 	}
 }
 

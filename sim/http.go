@@ -102,6 +102,9 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 	s.requests[rt.name+" "+r.Method]++
 	s.mu.Unlock()
 
+	// Read the body first: the server notices a client that goes away only
+	// once the body is read, and the latency wait below should see it.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	opts := s.opts.Load()
 	if d := opts.Latency; d > 0 {
 		t := time.NewTimer(d)
@@ -114,7 +117,6 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	var resp response
 	lost := false
 	switch {
