@@ -10,6 +10,7 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}"
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/vpcepctl /usr/local/bin/vpcepctl
-USER nonroot:nonroot
+# Numeric, so that Kubernetes can verify runAsNonRoot.
+USER 65532:65532
 ENTRYPOINT ["/usr/local/bin/vpcepctl"]
 CMD ["--help"]

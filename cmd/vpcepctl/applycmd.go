@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -72,10 +73,7 @@ trouble), 3 invalid input or stale plan, 130/143 interrupted.`,
 	fs.BoolVarP(&f.yes, "yes", "y", false, "do not ask for confirmation")
 	fs.StringVar(&f.report, "report", "", "write the report (JSON) to FILE")
 	fs.IntVar(&f.client.concurrency, "concurrency", f.client.concurrency, "requests in flight at most (workers)")
-	fs.Float64Var(&f.client.rate, "rate", f.client.rate, "requests per second per target, at most (the adaptive limiter's ceiling)")
-	fs.IntVar(&f.client.burst, "burst", f.client.burst, "requests the limiter lets through at once")
-	fs.IntVar(&f.client.maxRetries, "max-retries", f.client.maxRetries, "retries of one request (throttling, server and network errors)")
-	fs.DurationVar(&f.client.requestTimeout, "request-timeout", f.client.requestTimeout, "timeout of one HTTP attempt")
+	f.client.register(fs)
 	fs.BoolVar(&f.wait, "wait", true, "wait until created endpoints are accepted (or pendingAcceptance) and deleted ones are gone")
 	fs.BoolVar(&f.noWait, "no-wait", false, "do not wait (same as --wait=false)")
 	fs.DurationVar(&f.waitTimeout, "wait-timeout", 10*time.Minute, "how long to wait for one endpoint")
@@ -87,29 +85,13 @@ trouble), 3 invalid input or stale plan, 130/143 interrupted.`,
 
 func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error {
 	ctx := cmd.Context()
-	opts, err := a.planOptions(&f.planFlags)
-	if err != nil {
-		return err
-	}
-	if f.client.concurrency < 1 || f.client.rate <= 0 || f.client.burst < 1 || f.client.maxRetries < 0 {
-		return invalid(errors.New("--concurrency, --rate and --burst must be positive, --max-retries not negative"))
-	}
-	if planFile != "" && len(f.files) > 0 {
-		return invalid(errors.New("give either -f manifests or a plan file, not both"))
-	}
-	var ms []*manifests.Manifest
-	var saved *plan.Plan
-	if planFile != "" {
-		saved, err = readPlanFile(planFile)
-		if err != nil {
-			return err
-		}
-	} else if ms, err = a.loadManifests(f.files); err != nil {
-		return err
-	}
 	rm, err := a.startMetrics()
 	if err != nil {
 		return err
+	}
+	ms, saved, opts, err := a.applyInput(f, planFile)
+	if err != nil {
+		return rm.done(err, false)
 	}
 	a.groupMetrics(rm, ms, saved, opts)
 	s, err := a.connect(ctx, f.client, rm.m)
@@ -137,7 +119,8 @@ func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error
 	if p.Summary.Changes() == 0 {
 		fmt.Fprintln(a.stderr, "No changes to apply.")
 		rep := apply.New(nil, apply.Options{Metrics: rm.m}).Run(ctx, p) // conflicts count as skipped
-		return rm.done(a.writeReport(rep, f), rep.OK())
+		err := a.writeReport(rep, f)
+		return rm.done(err, err == nil && rep.OK())
 	}
 	if planFile == "" && !f.yes && isTerminal(a.stdin) {
 		ok, err := confirm(a.stdin, a.stderr, p)
@@ -166,6 +149,35 @@ func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error
 	return rm.done(err, err == nil && rep.OK())
 }
 
+// applyInput checks the flags and reads the manifests or the plan file,
+// before any API call.
+func (a *app) applyInput(f *applyFlags, planFile string) ([]*manifests.Manifest, *plan.Plan, plan.Options, error) {
+	opts, err := a.planOptions(&f.planFlags)
+	if err != nil {
+		return nil, nil, opts, err
+	}
+	if err := f.client.check(); err != nil {
+		return nil, nil, opts, err
+	}
+	if f.client.concurrency < 1 {
+		return nil, nil, opts, invalid(errors.New("--concurrency must be at least 1"))
+	}
+	if f.report != "" {
+		if err := checkWritable("--report", f.report); err != nil {
+			return nil, nil, opts, err
+		}
+	}
+	if planFile != "" && len(f.files) > 0 {
+		return nil, nil, opts, invalid(errors.New("give either -f manifests or a plan file, not both"))
+	}
+	if planFile != "" {
+		saved, err := readPlanFile(planFile)
+		return nil, saved, opts, err
+	}
+	ms, err := a.loadManifests(f.files)
+	return ms, nil, opts, err
+}
+
 func (f *applyFlags) pollInterval(sim bool) time.Duration {
 	if sim && f.pollEvery == 5*time.Second {
 		return 250 * time.Millisecond // the simulator settles in half a second
@@ -177,7 +189,11 @@ func (a *app) writeReport(rep *apply.Report, f *applyFlags) error {
 	fmt.Fprintln(a.stderr, rep.SummaryLine())
 	for _, r := range rep.Results {
 		if r.Error != "" && r.Action != string(plan.Conflict) && !strings.HasPrefix(r.Error, "not started") {
-			fmt.Fprintf(a.stderr, "  failed: %s %s/%s %s: %s\n", r.Action, r.Set, r.Name, r.ID, r.Error)
+			id := ""
+			if r.ID != "" {
+				id = " " + r.ID
+			}
+			fmt.Fprintf(a.stderr, "  failed: %s/%s%s: %s\n", r.Set, r.Name, id, r.Error)
 		}
 	}
 	var errs []error
@@ -205,7 +221,11 @@ func readPlanFile(path string) (*plan.Plan, error) {
 	defer fh.Close()
 	p, err := plan.Read(fh)
 	if err != nil {
-		return nil, invalid(fmt.Errorf("%s: %w", path, err))
+		hint := ""
+		if ext := strings.ToLower(filepath.Ext(path)); ext == ".yaml" || ext == ".yml" {
+			hint = "; to apply manifests, give them with -f " + path
+		}
+		return nil, invalid(fmt.Errorf("%s: %w%s", path, err, hint))
 	}
 	return p, nil
 }
@@ -229,8 +249,23 @@ func (s *session) checkFresh(ctx context.Context, p *plan.Plan, opts plan.Option
 		return nil, invalid(fmt.Errorf("%w (plan %s, now %s; a plan file must also be applied with the --shard it was made with)",
 			plan.ErrStale, short(p.Fingerprint), short(fp)))
 	}
-	if s.metrics != nil {
-		s.metrics.ObservePlan(p)
+	if m := s.metrics; m != nil {
+		m.ObservePlan(p)
+		observed, owned := 0, 0
+		sets := map[string]bool{}
+		for _, c := range p.Changes {
+			sets[c.Set] = true
+		}
+		for _, in := range inputs {
+			observed += len(in.Observed)
+			for i := range in.Observed {
+				if set, ok := in.Observed[i].TagValue(manifests.TagSet); ok && sets[set] {
+					owned++
+				}
+			}
+		}
+		m.Endpoints.WithLabelValues("observed").Set(float64(observed))
+		m.Endpoints.WithLabelValues("owned").Set(float64(owned))
 	}
 	return p, nil
 }

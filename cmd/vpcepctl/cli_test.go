@@ -104,6 +104,11 @@ func TestFlagErrorsExit3(t *testing.T) {
 		{"apply", "-f", examplesDir(), "--rate", "0"},
 		{"--log-format", "xml", "plan", "-f", examplesDir()},
 		{"apply", filepath.Join(t.TempDir(), "missing-plan.json")},
+		{"apply", filepath.Join(examplesDir(), "payments.yaml")},
+		{"bogus"},
+		{"apply", "-f", examplesDir(), "--yes", "--report", "/nonexistent-dir/report.json"},
+		{"plan", "-f", examplesDir(), "--out", "/nonexistent-dir/plan.json"},
+		{"apply", "-f", examplesDir(), "--yes", "--wait-timeout", "10"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			_, errs, code := newCLI(t).run(args...)
@@ -251,5 +256,70 @@ func TestSeveralProjectsAndDefaultTarget(t *testing.T) {
 	_, errs, code = c.run("plan", "-f", dup)
 	if code != 3 || !strings.Contains(errs, `set "payments" is already declared`) || !strings.Contains(errs, dup+":") {
 		t.Errorf("same set for the default project twice: exit %d\n%s", code, errs)
+	}
+}
+
+func TestJobIndexWithoutShardCount(t *testing.T) {
+	c := newCLI(t)
+	c.env["JOB_COMPLETION_INDEX"] = "2"
+	_, errs, code := c.run("plan", "-f", examplesDir())
+	if code != 3 || !strings.Contains(errs, "VPCEPCTL_SHARDS") {
+		t.Errorf("JOB_COMPLETION_INDEX alone: exit %d, want 3 naming VPCEPCTL_SHARDS\n%s", code, errs)
+	}
+}
+
+func TestApplyYAMLAsPlanFileHints(t *testing.T) {
+	_, errs, code := newCLI(t).run("apply", filepath.Join(examplesDir(), "payments.yaml"))
+	if code != 3 || !strings.Contains(errs, "to apply manifests, give them with -f") {
+		t.Errorf("exit %d, want 3 with a hint to use -f\n%s", code, errs)
+	}
+}
+
+func TestInvalidInputStillWritesMetrics(t *testing.T) {
+	dir := t.TempDir()
+	bad := writeFile(t, dir, "bad.yaml", "version: 1\nset: x\nendpoints: [{name: a}]\n")
+	mf := filepath.Join(dir, "vpcepctl.prom")
+	_, errs, code := newCLI(t).run("--metrics-file", mf, "plan", "-f", bad)
+	if code != 3 {
+		t.Fatalf("exit %d, want 3\n%s", code, errs)
+	}
+	data, err := os.ReadFile(mf)
+	if err != nil {
+		t.Fatalf("no metrics file after a run that failed on its input: %v", err)
+	}
+	if !strings.Contains(string(data), "vpcepctl_last_run_timestamp_seconds") {
+		t.Errorf("metrics file lacks the last run:\n%s", data)
+	}
+	if strings.Contains(string(data), "vpcepctl_last_success_timestamp_seconds ") {
+		t.Errorf("a failed run wrote a last success:\n%s", data)
+	}
+}
+
+func TestJSONPlanWarnsOnStderr(t *testing.T) {
+	c := newCLI(t)
+	if _, errs, code := c.run("apply", "-f", examplesDir(), "--yes", "--poll-interval", "50ms"); code != 0 {
+		t.Fatalf("apply: exit %d\n%s", code, errs)
+	}
+	dir := t.TempDir()
+	one := writeFile(t, dir, "one.yaml", `version: 1
+set: payments
+endpoints:
+  - name: checkout
+    endpoint_service_id: 2da0fe8f-5cb7-4d93-bb35-dc05334da1be
+    vpc_id: 84758cf5-9c62-43ae-a778-3dbd8370c0a4
+    subnet_id: 68bfbcc1-dff2-47e4-a9d4-332b9bc1b8de
+    enable_dns: true
+    description: checkout service to payments API
+    tags: {team: payments, env: prod}
+`)
+	out, errs, code := c.run("plan", "-f", one, "-o", "json")
+	if code != 0 {
+		t.Fatalf("plan: exit %d\n%s", code, errs)
+	}
+	if !json.Valid([]byte(out)) {
+		t.Errorf("stdout is not one JSON document:\n%s", out)
+	}
+	if !strings.Contains(errs, "vpcepctl: warning: 3 owned endpoint(s) no longer declared") {
+		t.Errorf("stderr lacks the --prune warning:\n%s", errs)
 	}
 }

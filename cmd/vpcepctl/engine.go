@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/pflag"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/vpcepctl/vpcepctl/apply"
@@ -34,6 +35,22 @@ func (f *clientFlags) defaults() {
 	f.concurrency, f.rate, f.burst, f.maxRetries, f.requestTimeout = 16, 10, 5, 8, 30*time.Second
 }
 
+// register adds the flags plan and apply share (the listing of a large
+// plan is paced and retried like apply's requests).
+func (f *clientFlags) register(fs *pflag.FlagSet) {
+	fs.Float64Var(&f.rate, "rate", f.rate, "requests per second per target, at most (the adaptive limiter's ceiling)")
+	fs.IntVar(&f.burst, "burst", f.burst, "requests the limiter lets through at once")
+	fs.IntVar(&f.maxRetries, "max-retries", f.maxRetries, "retries of one request (throttling, server and network errors)")
+	fs.DurationVar(&f.requestTimeout, "request-timeout", f.requestTimeout, "timeout of one HTTP attempt")
+}
+
+func (f *clientFlags) check() error {
+	if f.rate <= 0 || f.burst < 1 || f.maxRetries < 0 || f.requestTimeout <= 0 {
+		return invalid(errors.New("--rate, --burst and --request-timeout must be positive, --max-retries not negative"))
+	}
+	return nil
+}
+
 // session is the connection to the API for one run: credentials, one
 // client and one AIMD limiter per target.
 type session struct {
@@ -54,12 +71,11 @@ type session struct {
 // first and points the credentials at it.
 func (a *app) connect(ctx context.Context, cf clientFlags, m *apply.Metrics) (*session, error) {
 	s := &session{a: a, flags: cf, metrics: m, clients: map[plan.Target]*otc.Client{}, byRaw: map[plan.Target]plan.Target{}}
-	creds, err := otc.CredentialsFromEnv(a.getenv, a.cloud)
-	if err != nil {
-		return nil, invalid(err)
-	}
+	var creds otc.Credentials
 	endpoint := a.endpoint
 	if a.sim {
+		// Sealed off: no real credentials are read, and every region's
+		// VPCEP URL is the simulator.
 		url, stop, err := a.startSim()
 		if err != nil {
 			return nil, err
@@ -67,7 +83,12 @@ func (a *app) connect(ctx context.Context, cf clientFlags, m *apply.Metrics) (*s
 		s.closeSim = stop
 		creds = otc.Credentials{AuthURL: url + "/v3", Username: sim.Username, Password: sim.Password,
 			UserDomainName: sim.DomainName, ProjectID: sim.ProjectID, Region: sim.Region}
-		endpoint = ""
+		endpoint = url
+	} else {
+		var err error
+		if creds, err = otc.CredentialsFromEnv(a.getenv, a.cloud); err != nil {
+			return nil, invalid(err)
+		}
 	}
 	if a.region != "" {
 		creds.Region = a.region
@@ -235,6 +256,9 @@ func (s *session) observeTarget(ctx context.Context, c *otc.Client, in *plan.Inp
 	g.Go(func() error {
 		q, err := c.EndpointQuota(gctx)
 		if err != nil {
+			if gctx.Err() != nil {
+				return nil // another call failed first; that error is reported
+			}
 			s.a.log.Warn("quota not read; the plan cannot check it", "target", in.Target.String(), "err", err)
 			return nil
 		}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -92,7 +93,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	a.printError(err)
 	// Flag and argument errors from cobra are invalid input.
-	if isUsageError(err) {
+	if isUsageError(err) || strings.HasPrefix(err.Error(), "unknown command") {
 		return exitInvalid
 	}
 	return exitFailure
@@ -104,6 +105,51 @@ type usageError struct{ error }
 func isUsageError(err error) bool {
 	var ue usageError
 	return errors.As(err, &ue)
+}
+
+var invalidArgRE = regexp.MustCompile(`^invalid argument "(.*)" for "(.*)" flag: (.*)$`)
+
+// friendlyFlagError rewrites pflag's "invalid argument "abc" for "--rate"
+// flag: strconv.ParseFloat: ..." into what the flag wants.
+func friendlyFlagError(err error) error {
+	m := invalidArgRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	flag := m[2]
+	if i := strings.Index(flag, ", "); i >= 0 { // "-o, --output"
+		flag = flag[i+2:]
+	}
+	return fmt.Errorf("%s %q: %s", flag, m[1], wantForType(typeOfParseError(m[3]), errors.New(m[3])))
+}
+
+func typeOfParseError(msg string) string {
+	switch {
+	case strings.HasPrefix(msg, "strconv.ParseFloat"):
+		return "float64"
+	case strings.HasPrefix(msg, "strconv.ParseInt"), strings.HasPrefix(msg, "strconv.Atoi"):
+		return "int"
+	case strings.HasPrefix(msg, "strconv.ParseBool"):
+		return "bool"
+	case strings.HasPrefix(msg, "time:"):
+		return "duration"
+	}
+	return ""
+}
+
+// wantForType says what a flag of type t wants, for a value it refused.
+func wantForType(t string, err error) string {
+	switch t {
+	case "float64":
+		return "want a number, e.g. 10 or 2.5"
+	case "int", "int64":
+		return "want a whole number"
+	case "bool":
+		return "want true or false"
+	case "duration":
+		return "want a duration such as 30s, 5m or 1h30m"
+	}
+	return err.Error()
 }
 
 func (a *app) printError(err error) {
@@ -137,7 +183,7 @@ OS_* variables, as for the OpenStack CLI.`,
 			return a.setupLogger()
 		},
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{friendlyFlagError(err)} })
 	pf := root.PersistentFlags()
 	pf.BoolVar(&a.sim, "sim", false, "run against an in-process simulator (state in --sim-state)")
 	pf.StringVar(&a.simState, "sim-state", "", "simulator state file for --sim (default $XDG_STATE_HOME/vpcepctl/sim.json)")
@@ -177,7 +223,7 @@ func (a *app) bindEnv(fs *pflag.FlagSet) error {
 			return
 		}
 		if err := fs.Set(f.Name, v); err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: %v", name, v, err))
+			errs = append(errs, fmt.Errorf("%s=%q: %s", name, v, wantForType(f.Value.Type(), err)))
 		}
 	})
 	return errors.Join(errs...)
@@ -241,8 +287,14 @@ func (a *app) planOptions(f *planFlags) (plan.Options, error) {
 	o := plan.Options{Adopt: f.adopt, Prune: f.prune, AllowReplace: f.allowReplace}
 	s := f.shard
 	if s == "" {
-		if n := a.getenv("VPCEPCTL_SHARDS"); n != "" {
-			s = a.getenv("JOB_COMPLETION_INDEX") + "/" + n
+		n, i := a.getenv("VPCEPCTL_SHARDS"), a.getenv("JOB_COMPLETION_INDEX")
+		switch {
+		case n != "":
+			s = i + "/" + n
+		case i != "":
+			// An Indexed Job without VPCEPCTL_SHARDS would run every pod on
+			// every endpoint.
+			return o, invalid(fmt.Errorf("JOB_COMPLETION_INDEX=%s is set but VPCEPCTL_SHARDS is not: set it to the Job's completions (or --shard I/N)", i))
 		}
 	}
 	if s != "" {

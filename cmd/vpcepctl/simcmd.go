@@ -26,7 +26,7 @@ documented paths, bodies, status and error codes, asynchronous status and
 quotas, and faults on demand. It prints the OS_* variables that point
 vpcepctl (or any OpenStack-style client) at it, then serves until
 SIGINT/SIGTERM, saving its state to --state when given.`,
-		Example: `  eval "$(vpcepctl sim --addr 127.0.0.1:8787 &)"   # or copy the exports it prints
+		Example: `  vpcepctl sim --addr 127.0.0.1:8787 > /tmp/sim.env &   # then: . /tmp/sim.env
   vpcepctl sim --throttle-rps 20 --lost-rate 0.1 --fail-rate 0.2
   vpcepctl sim --state /tmp/sim.json --accept-after 30s`,
 		Args: noArgs,
