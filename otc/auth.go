@@ -23,9 +23,10 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Credentials say how to authenticate. Exactly one mode is used, in this
-// order: AK/SK (AccessKey and SecretKey), a fixed Token, or a password.
-// Its String method never shows a secret.
+// Credentials say how to authenticate. Exactly one mode is used, the first
+// that is set, in the order DESIGN.md gives (see Mode): a password (with
+// AuthURL), a fixed Token, AK/SK (AccessKey and SecretKey). Its String
+// method never shows a secret.
 type Credentials struct {
 	AuthURL        string // IAM endpoint, e.g. https://iam.eu-de.otc.t-systems.com/v3
 	Username       string
@@ -70,7 +71,9 @@ func (c Credentials) GoString() string { return "otc.Credentials{" + c.String() 
 func (c Credentials) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // Secrets returns the secret values (for redaction and for tests that prove
-// they never leak).
+// they never leak). Redaction skips those under six characters, which are
+// no realistic secrets and cannot be scrubbed from a message without
+// garbling it (see minRedactLen).
 func (c Credentials) Secrets() []string {
 	var out []string
 	for _, s := range []string{c.Password, c.Token, c.SecretKey, c.SecurityToken} {
@@ -81,7 +84,8 @@ func (c Credentials) Secrets() []string {
 	return out
 }
 
-// Validate checks that the credentials are complete for their mode.
+// Validate checks that the credentials are complete for their mode. Its
+// errors are *ConfigError.
 func (c Credentials) Validate() error {
 	switch c.Mode() {
 	case "aksk", "token":
@@ -101,12 +105,16 @@ func (c Credentials) Validate() error {
 			missing = append(missing, "OS_PROJECT_ID or OS_PROJECT_NAME")
 		}
 		if len(missing) > 0 {
-			return fmt.Errorf("credentials: password authentication needs %s", strings.Join(missing, ", "))
+			return configErrorf("credentials: password authentication needs %s", strings.Join(missing, ", "))
 		}
 		return nil
 	}
-	return errors.New("credentials: none found; set OS_CLOUD (clouds.yaml), OS_AUTH_URL/OS_USERNAME/OS_PASSWORD, OS_AUTH_TOKEN with --endpoint, or OS_ACCESS_KEY/OS_SECRET_KEY")
+	return configErrorf("credentials: none found; set OS_CLOUD (clouds.yaml), OS_AUTH_URL/OS_USERNAME/OS_PASSWORD, OS_AUTH_TOKEN with --endpoint, or OS_ACCESS_KEY/OS_SECRET_KEY")
 }
+
+// systemClouds is the system-wide clouds.yaml (a variable so that tests
+// never read the machine's own).
+var systemClouds = "/etc/openstack/clouds.yaml"
 
 // CloudsPaths are the places clouds.yaml is looked for, in order (the
 // file named by OS_CLIENT_CONFIG_FILE comes before them).
@@ -114,14 +122,15 @@ func CloudsPaths(home string) []string {
 	return []string{
 		"clouds.yaml",
 		filepath.Join(home, ".config", "openstack", "clouds.yaml"),
-		"/etc/openstack/clouds.yaml",
+		systemClouds,
 	}
 }
 
 // CredentialsFromEnv reads credentials the OpenStack way: cloud (or
 // OS_CLOUD) selects an entry of clouds.yaml (OS_CLIENT_CONFIG_FILE, then
 // CloudsPaths; the first file that has the cloud), and OS_* variables fill
-// in or override its values. getenv is os.Getenv in production.
+// in or override its values. getenv is os.Getenv in production. A cloud
+// that cannot be found or read is a *ConfigError.
 func CredentialsFromEnv(getenv func(string) string, cloud string) (Credentials, error) {
 	var c Credentials
 	if cloud == "" {
@@ -180,7 +189,7 @@ func loadCloud(paths []string, name string) (Credentials, error) {
 			continue
 		}
 		if err != nil {
-			return c, fmt.Errorf("clouds.yaml: %w", err)
+			return c, &ConfigError{Msg: "clouds.yaml", Err: err}
 		}
 		var doc struct {
 			Clouds map[string]struct {
@@ -203,7 +212,7 @@ func loadCloud(paths []string, name string) (Credentials, error) {
 			} `yaml:"clouds"`
 		}
 		if err := yaml.Unmarshal(data, &doc); err != nil {
-			return c, fmt.Errorf("%s: not a valid clouds.yaml", p)
+			return c, configErrorf("%s: not a valid clouds.yaml", p)
 		}
 		cl, ok := doc.Clouds[name]
 		if !ok {
@@ -219,7 +228,7 @@ func loadCloud(paths []string, name string) (Credentials, error) {
 		}
 		return c, nil
 	}
-	return c, fmt.Errorf("clouds.yaml: cloud %q not found in %s", name, strings.Join(paths, ", "))
+	return c, configErrorf("clouds.yaml: cloud %q not found in %s", name, strings.Join(paths, ", "))
 }
 
 // token is a project-scoped IAM token.
@@ -286,42 +295,55 @@ func newTokenSource(opts Options) *tokenSource {
 	rc.Backoff = Backoff
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
 	// A token request has no effect but the token: any failure that may be
-	// transient is retried, whether or not the request was sent.
+	// transient is retried, whether or not the request was sent. Retries
+	// are logged as the VPCEP calls' are (see logRetry).
 	rc.CheckRetry = func(ctx context.Context, resp *http.Response, err error) (bool, error) {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
 		}
-		reason, _ := ctx.Value(tokenReasonKey{}).(*Class)
-		if reason == nil {
-			reason = new(Class)
-		}
+		st := tokenStateFrom(ctx)
 		if err != nil {
-			*reason = NetworkBeforeSend
+			st.class = NetworkBeforeSend
+			st.lastErr = &NetError{Op: OpToken, Sent: true, Err: redactURLError(err), URL: st.server}
 			return true, nil
 		}
-		*reason = (&APIError{Op: OpToken, Status: resp.StatusCode}).Class()
-		return *reason == Throttled || *reason == ServerError, nil
+		ae := &APIError{Op: OpToken, Status: resp.StatusCode}
+		st.class, st.lastErr = ae.Class(), ae
+		return st.class == Throttled || st.class == ServerError, nil
 	}
 	rc.RequestLogHook = func(_ retryablehttp.Logger, req *http.Request, i int) {
+		st := tokenStateFrom(req.Context())
+		st.n = i + 1
 		if i == 0 {
 			return
 		}
-		reason := Permanent
-		if r, ok := req.Context().Value(tokenReasonKey{}).(*Class); ok {
-			reason = *r
-		}
-		opts.Logger.Debug("retry", "op", OpToken, "attempt", i+1, "reason", reason.String())
+		logRetry(opts.Logger, OpToken, st.n, st.class.String(), st.lastErr)
 		if opts.Observer != nil {
-			opts.Observer.Retry(OpToken, reason.String())
+			opts.Observer.Retry(OpToken, st.class.String())
 		}
 	}
 	s.http = rc
 	return s
 }
 
-// tokenReasonKey carries, in a token request's context, the Class of its
-// last failed attempt (the retry reason).
-type tokenReasonKey struct{}
+// tokenState is the state of one token request across its attempts, kept
+// in its context.
+type tokenState struct {
+	server  string // the IAM URL, for messages
+	n       int    // attempts made
+	class   Class  // of the last failed attempt (the retry reason)
+	lastErr error  // of the last failed attempt, fit for logs
+}
+
+type tokenStateKey struct{}
+
+func tokenStateFrom(ctx context.Context) *tokenState {
+	st, _ := ctx.Value(tokenStateKey{}).(*tokenState)
+	if st == nil {
+		st = &tokenState{}
+	}
+	return st
+}
 
 // tokenTransport counts token requests for the Observer.
 type tokenTransport struct {
@@ -464,7 +486,8 @@ func (s *tokenSource) fetch(ctx context.Context, projectID, projectName string) 
 	if !strings.HasSuffix(u, "/v3") {
 		u += "/v3"
 	}
-	ctx = context.WithValue(ctx, tokenReasonKey{}, new(Class))
+	st := &tokenState{server: serverURL(u, true)}
+	ctx = context.WithValue(ctx, tokenStateKey{}, st)
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, u+"/auth/tokens", b)
 	if err != nil {
 		return nil, fmt.Errorf("token: %w", redactURLError(err))
@@ -473,7 +496,10 @@ func (s *tokenSource) fetch(ctx context.Context, projectID, projectName string) 
 	req.Header.Set("Accept", "application/json")
 	resp, err := s.http.Do(req)
 	if err != nil {
-		return nil, &NetError{Op: OpToken, Sent: true, Err: redactURLError(err)}
+		if ctx.Err() != nil { // the caller gave up: IAM is not to blame
+			return nil, &NetError{Op: OpToken, Sent: true, Err: redactURLError(err)}
+		}
+		return nil, &NetError{Op: OpToken, Sent: true, Err: redactURLError(err), URL: st.server, Attempts: st.n}
 	}
 	defer resp.Body.Close()
 	data, err := readBody(resp.Body)
@@ -481,7 +507,7 @@ func (s *tokenSource) fetch(ctx context.Context, projectID, projectName string) 
 		if errors.Is(err, errBodyTooLarge) {
 			return nil, &ResponseError{Op: OpToken, Status: resp.StatusCode, Err: err}
 		}
-		return nil, &NetError{Op: OpToken, Sent: true, Err: err}
+		return nil, &NetError{Op: OpToken, Sent: true, Err: err, URL: st.server, Attempts: st.n}
 	}
 	if resp.StatusCode/100 != 2 {
 		e := decodeError(OpToken, resp, data)

@@ -545,6 +545,10 @@ const cloudsYAML = `clouds:
 func TestCredentialsFromEnv(t *testing.T) {
 	home := t.TempDir()
 	writeFile(t, filepath.Join(home, ".config", "openstack", "clouds.yaml"), cloudsYAML)
+	// The system-wide file is one of the test's own: never the machine's.
+	system := filepath.Join(t.TempDir(), "etc", "clouds.yaml")
+	writeFile(t, system, strings.ReplaceAll(cloudsYAML, "otc:", "system:"))
+	defer otc.SetSystemClouds(system)()
 	other := filepath.Join(t.TempDir(), "other.yaml")
 	writeFile(t, other, strings.ReplaceAll(cloudsYAML, "yaml-user", "other-user"))
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
@@ -584,9 +588,20 @@ func TestCredentialsFromEnv(t *testing.T) {
 				UserDomainName: "OTC-EU-DE-1", ProjectName: "eu-de_yaml", Region: "eu-de"},
 		},
 		{
+			name: "the system-wide clouds.yaml comes last",
+			env:  map[string]string{"HOME": home, "OS_CLOUD": "system"},
+			want: otc.Credentials{AuthURL: "https://iam.eu-de.otc.t-systems.com/v3", Username: "yaml-user", Password: "yaml-password",
+				UserDomainName: "OTC-EU-DE-1", ProjectName: "eu-de_yaml", Region: "eu-de"},
+		},
+		{
 			name:    "unknown cloud",
 			env:     map[string]string{"HOME": home, "OS_CLOUD": "missing"},
-			wantErr: `cloud "missing" not found`,
+			wantErr: `cloud "missing" not found in clouds.yaml, ` + filepath.Join(home, ".config", "openstack", "clouds.yaml") + ", " + system,
+		},
+		{
+			name:    "unreadable clouds.yaml",
+			env:     map[string]string{"HOME": home, "OS_CLOUD": "otc", "OS_CLIENT_CONFIG_FILE": t.TempDir()}, // a directory
+			wantErr: "clouds.yaml: read ",
 		},
 		{
 			name:    "broken clouds.yaml",
@@ -616,6 +631,10 @@ func TestCredentialsFromEnv(t *testing.T) {
 				}
 				if strings.Contains(err.Error(), testPassword) {
 					t.Errorf("error %q shows the password", err)
+				}
+				var ce *otc.ConfigError
+				if !errors.As(err, &ce) {
+					t.Errorf("error %v (%T) is not a *otc.ConfigError", err, err)
 				}
 				return
 			}
@@ -664,6 +683,10 @@ func TestCredentialsValidate(t *testing.T) {
 		err := tt.creds.Validate()
 		if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 			t.Errorf("Validate(%s) = %v, want %q", tt.creds, err, tt.wantErr)
+		}
+		var ce *otc.ConfigError
+		if err != nil && !errors.As(err, &ce) {
+			t.Errorf("Validate(%s) = %v (%T), want a *otc.ConfigError", tt.creds, err, err)
 		}
 	}
 }

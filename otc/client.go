@@ -26,6 +26,9 @@ import (
 // authenticate, send, read the body under a limit, count). Retry policy:
 // throttling, transient server errors and failures before sending are
 // retried; a create whose outcome is unknown never is (see CreateEndpoint).
+// Logging policy: a retry after a network failure or a server error is
+// logged at Warn (a long outage must not be silent); one after throttling
+// at Debug (under AIMD throttling is normal and would flood the log).
 
 // Operations, as they appear in metrics, logs and errors.
 const (
@@ -165,18 +168,19 @@ func (p *Provider) Client(ctx context.Context, region, projectID string, pacer P
 		c.projectID = firstNonEmpty(projectID, creds.ProjectID)
 	}
 	if c.projectID == "" {
-		return nil, errors.New("credentials: no project id; set OS_PROJECT_ID or project_id in the manifest")
+		return nil, configErrorf("credentials: no project id; set OS_PROJECT_ID or project_id in the manifest")
 	}
 	if c.base == "" {
 		c.base = p.opts.Endpoint
 	}
 	if c.base == "" {
 		if c.region == "" {
-			return nil, errors.New("credentials: no region; set OS_REGION_NAME, --region or --endpoint")
+			return nil, configErrorf("credentials: no region; set OS_REGION_NAME, --region or --endpoint")
 		}
 		c.base = "https://vpcep." + c.region + ".otc.t-systems.com"
 	}
 	c.base = BaseURL(c.base)
+	c.server = serverURL(c.base, false)
 	c.secrets = creds.Secrets()
 	c.http = c.retryClient()
 	return c, nil
@@ -190,6 +194,7 @@ type Client struct {
 	region    string
 	projectID string
 	base      string
+	server    string // scheme and host of base, for messages
 	secrets   []string
 	http      *retryablehttp.Client
 }
@@ -215,6 +220,7 @@ type attempt struct {
 	tooLarge bool        // the last answer's body was over the limit
 	class    Class       // of the last failed attempt
 	reason   string      // why it is retried (metrics): class, or "network"
+	lastErr  error       // the last failed attempt's error, fit for logs
 	retried  bool        // the token was refreshed after a 401
 	paceErr  error       // Pacer.Wait failed before the attempt
 	// lastToken is the token the last attempt carried (password mode): the
@@ -257,10 +263,21 @@ func (c *Client) retryClient() *retryablehttp.Client {
 			if c.opts.Observer != nil {
 				c.opts.Observer.Retry(a.op, a.reason)
 			}
-			c.opts.Logger.Debug("retry", "op", a.op, "attempt", a.n, "reason", a.reason)
+			logRetry(c.opts.Logger, a.op, a.n, a.reason, a.lastErr)
 		}
 	}
 	return rc
+}
+
+// logRetry logs that attempt n of op is about to start after err: at Warn
+// for network failures and server errors, at Debug for throttling (see
+// the policy at the top of this file).
+func logRetry(log *slog.Logger, op string, n int, reason string, err error) {
+	level := slog.LevelWarn
+	if reason == Throttled.String() {
+		level = slog.LevelDebug
+	}
+	log.Log(context.Background(), level, "retry", "op", op, "attempt", n, "reason", reason, "err", err)
 }
 
 // checkRetry is the retry policy: throttling, transient server errors and
@@ -282,13 +299,16 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		a.class = cl.Class()
 		return false, nil
 	case err != nil:
-		a.class = (&NetError{Op: a.op, Sent: a.sent.Load(), Err: err}).Class()
+		ne := &NetError{Op: a.op, Sent: a.sent.Load(), Err: redactURLError(err), URL: c.server}
+		a.class, a.lastErr = ne.Class(), ne
 	case a.tooLarge:
 		a.class = Permanent
 	case resp.StatusCode < 400:
 		return false, nil
 	default:
-		a.class = decodeError(a.op, resp, a.body).Class()
+		ae := decodeError(a.op, resp, a.body)
+		ae.Message = redact(ae.Message, c.secrets)
+		a.class, a.lastErr = ae.Class(), ae
 	}
 	a.reason = a.class.String()
 	if err != nil {
@@ -529,7 +549,10 @@ func (c *Client) wrapError(ctx context.Context, op string, a *attempt, err error
 	if errors.As(err, &typed) {
 		return err
 	}
-	return &NetError{Op: op, Sent: a.sent.Load(), Err: err}
+	if a.paceErr != nil { // the pacer refused: the server is not to blame
+		return &NetError{Op: op, Err: err}
+	}
+	return &NetError{Op: op, Sent: a.sent.Load(), Err: err, URL: c.server, Attempts: a.n}
 }
 
 // GetEndpoint returns one endpoint; a missing one is an *APIError with
@@ -562,16 +585,30 @@ func (c *Client) CreateEndpoint(ctx context.Context, in *CreateEndpointRequest) 
 // deleting, then GET answers 404). Deleting a missing endpoint is an
 // *APIError with NotFound() true.
 func (c *Client) DeleteEndpoint(ctx context.Context, id string) error {
-	return c.do(ctx, OpDelete, http.MethodDelete, "/vpc-endpoints/"+url.PathEscape(id), nil, nil, nil)
+	_, err := c.DeleteEndpointN(ctx, id)
+	return err
+}
+
+// DeleteEndpointN is DeleteEndpoint that also returns the number of HTTP
+// attempts made (retries included), as CreateEndpoint does.
+func (c *Client) DeleteEndpointN(ctx context.Context, id string) (attempts int, err error) {
+	return c.doN(ctx, OpDelete, http.MethodDelete, "/vpc-endpoints/"+url.PathEscape(id), nil, nil, nil)
 }
 
 // TagAction adds (action "create") or removes (action "delete") tags.
 func (c *Client) TagAction(ctx context.Context, id, action string, tags []Tag) error {
+	_, err := c.TagActionN(ctx, id, action, tags)
+	return err
+}
+
+// TagActionN is TagAction that also returns the number of HTTP attempts
+// made (retries included), as CreateEndpoint does.
+func (c *Client) TagActionN(ctx context.Context, id, action string, tags []Tag) (attempts int, err error) {
 	body := struct {
 		Action string `json:"action"`
 		Tags   []Tag  `json:"tags"`
 	}{action, tags}
-	return c.do(ctx, OpTag, http.MethodPost, "/endpoint/"+url.PathEscape(id)+"/tags/action", nil, body, nil)
+	return c.doN(ctx, OpTag, http.MethodPost, "/endpoint/"+url.PathEscape(id)+"/tags/action", nil, body, nil)
 }
 
 // FilterByTags returns the ids of the endpoints that carry all the given

@@ -4,14 +4,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
+	"os"
 	"strings"
+	"syscall"
 )
 
 // This file holds the error types of the client and the one classification
 // every retry decision uses (Class). Policy: no error text carries a
-// secret; API messages are scrubbed of the credentials' secrets before they
-// are returned (see redact).
+// secret or a request URL (a host is named, never a path or a query); API
+// messages are scrubbed of the credentials' secrets before they are
+// returned (see redact, which leaves secrets under minRedactLen alone).
 
 // Well-known error codes. Compare with CodeIs, never with ==: the API
 // spells the prefix both EndPoint and Endpoint.
@@ -74,6 +80,9 @@ func (e *APIError) Error() string {
 	if e.Code != "" {
 		fmt.Fprintf(&b, " %s", e.Code)
 	}
+	if what := e.authProblem(); what != "" {
+		fmt.Fprintf(&b, ": %s", what)
+	}
 	if e.Message != "" {
 		fmt.Fprintf(&b, ": %s", e.Message)
 	}
@@ -85,6 +94,18 @@ func (e *APIError) Error() string {
 
 // CodeIs reports whether the error code is code, ignoring case.
 func (e *APIError) CodeIs(code string) bool { return strings.EqualFold(e.Code, code) }
+
+// authProblem names an authentication or authorisation refusal (401 or
+// EndPoint.0003; 403 or EndPoint.0004), and is "" for any other answer.
+func (e *APIError) authProblem() string {
+	switch {
+	case e.Status == http.StatusUnauthorized, e.CodeIs(CodeAuthFailed):
+		return "authentication failed"
+	case e.Status == http.StatusForbidden, e.CodeIs(CodeForbidden):
+		return "permission denied"
+	}
+	return ""
+}
 
 // Class classifies the answer. A create that got a 5xx is Ambiguous, since
 // the API may have committed it before failing. 501 and 505 say the request
@@ -113,14 +134,109 @@ func (e *APIError) QuotaExceeded() bool { return e.CodeIs(CodeQuota) }
 // NetError is a transport failure: no HTTP answer was read (a dial failure,
 // a reset, a timeout; or the caller's context ended after a create was
 // written, which leaves the create as uncertain as a timeout does).
+//
+// With URL set, its text names the server and the cause in plain words:
+//
+//	list: cannot reach the VPCEP API at https://vpcep.example (connection refused) after 9 attempts
+//	token: no answer from https://iam.example/v3 (timed out) after 4 attempts
 type NetError struct {
 	Op   string
 	Sent bool // false when the connection was never made
 	Err  error
+	// URL is the server: the VPCEP API's scheme and host, or the IAM URL
+	// (OS_AUTH_URL) for op token; never a request path or query. Empty
+	// when the failure is not the server's (a pacer that refused, the
+	// caller's context).
+	URL string
+	// Attempts counts the HTTP attempts made, retries included (0: not
+	// known).
+	Attempts int
 }
 
-func (e *NetError) Error() string { return fmt.Sprintf("%s: %v", e.Op, e.Err) }
+func (e *NetError) Error() string {
+	if e.URL == "" {
+		return fmt.Sprintf("%s: %v", e.Op, e.Err)
+	}
+	var b strings.Builder
+	b.WriteString(e.Op + ": ")
+	if !e.Sent || isDialError(e.Err) {
+		b.WriteString("cannot reach ")
+	} else {
+		b.WriteString("no answer from ")
+	}
+	if e.Op != OpToken {
+		b.WriteString("the VPCEP API at ")
+	}
+	fmt.Fprintf(&b, "%s (%s)", e.URL, netCause(e.Err))
+	switch {
+	case e.Attempts == 1:
+		b.WriteString(" after 1 attempt")
+	case e.Attempts > 1:
+		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
+	}
+	return b.String()
+}
+
 func (e *NetError) Unwrap() error { return e.Err }
+
+// isDialError reports whether err happened while connecting (resolving
+// the host included), before anything was sent.
+func isDialError(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
+}
+
+// netCause describes a transport failure in a few plain words, without the
+// addresses and Go wrappers of its text ("dial tcp 127.0.0.1:1: connect:
+// connection refused" is "connection refused").
+func netCause(err error) string {
+	var dns *net.DNSError
+	var timeout interface{ Timeout() bool }
+	switch {
+	case err == nil:
+		return "no answer"
+	case errors.As(err, &dns):
+		if dns.IsNotFound {
+			return "no such host"
+		}
+		return "host name lookup: " + dns.Err
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.As(err, &timeout) && timeout.Timeout():
+		return "timed out"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed"
+	}
+	for {
+		switch e := err.(type) {
+		case *url.Error:
+			err = e.Err
+		case *net.OpError:
+			err = e.Err
+		case *os.SyscallError:
+			err = e.Err
+		default:
+			return err.Error()
+		}
+	}
+}
+
+// serverURL is raw without user info, query and fragment, and with its
+// path only when keepPath is set: a server's name fit for messages. It is
+// "" when raw is not an absolute URL.
+func serverURL(raw string, keepPath bool) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	s := u.Scheme + "://" + u.Host
+	if keepPath {
+		s += strings.TrimRight(u.EscapedPath(), "/")
+	}
+	return s
+}
 
 // Class implements the classification for network failures.
 func (e *NetError) Class() Class {
@@ -185,6 +301,39 @@ func IsQuotaExceeded(err error) bool {
 	return errors.As(err, &ae) && ae.QuotaExceeded()
 }
 
+// IsAuth reports whether err is an answer that refuses the credentials or
+// the permission: HTTP 401 or 403 (from IAM's token API or from VPCEP), or
+// EndPoint.0003 / EndPoint.0004. A rerun with the same credentials fails
+// the same way.
+func IsAuth(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.authProblem() != ""
+}
+
+// ConfigError is a configuration problem the client detects: incomplete
+// credentials, no project id, no region, a clouds.yaml that cannot be
+// found, read or parsed. A rerun with the same configuration fails the
+// same way (the CLI maps it to exit code 3 with errors.As). Its message is
+// lower case and names what to set.
+type ConfigError struct {
+	Msg string
+	Err error // the cause, when there is one (e.g. a file that cannot be read)
+}
+
+func (e *ConfigError) Error() string {
+	if e.Err == nil {
+		return e.Msg
+	}
+	return e.Msg + ": " + e.Err.Error()
+}
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// configErrorf returns a *ConfigError with a formatted message (no %w).
+func configErrorf(format string, args ...any) *ConfigError {
+	return &ConfigError{Msg: fmt.Sprintf(format, args...)}
+}
+
 // decodeError builds an APIError from an error answer. A body that is not
 // the documented JSON still gives an APIError with the status.
 func decodeError(op string, resp *http.Response, body []byte) *APIError {
@@ -216,10 +365,19 @@ func decodeError(op string, resp *http.Response, body []byte) *APIError {
 	return e
 }
 
-// redact replaces every secret in s.
+// minRedactLen is the length under which a secret is not redacted by
+// substring. A secret of a few characters (OS_PASSWORD=e) is no realistic
+// password, and replacing it wherever it occurs would garble every message
+// ("The username" would read "Th[REDACTED] us[REDACTED]rnam[REDACTED]")
+// and, by the gaps, show the secret. Real passwords, tokens and keys are
+// far longer. Secrets are never put into messages in the first place;
+// redaction only scrubs an API that echoes what it was sent.
+const minRedactLen = 6
+
+// redact replaces every secret of at least minRedactLen bytes in s.
 func redact(s string, secrets []string) string {
 	for _, sec := range secrets {
-		if sec != "" {
+		if len(sec) >= minRedactLen {
 			s = strings.ReplaceAll(s, sec, "[REDACTED]")
 		}
 	}

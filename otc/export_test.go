@@ -7,3 +7,12 @@ func SetMaxBody(n int64) (restore func()) {
 	maxBody = n
 	return func() { maxBody = old }
 }
+
+// SetSystemClouds replaces the system-wide clouds.yaml path for a test (so
+// that no test reads the machine's own) and returns a func that restores
+// it. Tests that use it must not run in parallel.
+func SetSystemClouds(path string) (restore func()) {
+	old := systemClouds
+	systemClouds = path
+	return func() { systemClouds = old }
+}

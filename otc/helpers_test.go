@@ -2,12 +2,17 @@ package otc_test
 
 import (
 	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -59,14 +64,53 @@ func newClient(t testing.TB, opts otc.Options) *otc.Client {
 	return c
 }
 
-// fixture reads a body from ../shared/api/fixtures.
+// fixture reads a body from testdata (see testdata/README).
 func fixture(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "shared", "api", "fixtures", name))
+	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatalf("fixture: %v", err)
 	}
 	return string(b)
+}
+
+// TestTestsStayInRepository: no test of this package names a file outside
+// the repository (a parent directory, the shared docs, the machine's own
+// configuration), so that `make test` passes on a clean clone. Test data
+// lives in testdata/.
+func TestTestsStayInRepository(t *testing.T) {
+	files, err := filepath.Glob("*_test.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no test files: %v", err)
+	}
+	// Spelled so that this test does not find itself.
+	dotdot := strings.Repeat(".", 2)
+	outside := func(s string) bool {
+		return s == dotdot || strings.HasPrefix(s, dotdot+"/") || strings.Contains(s, "/"+dotdot+"/") ||
+			strings.Contains(s, "shared"+"/api") ||
+			strings.HasPrefix(s, "/etc"+"/") || strings.HasPrefix(s, "/home"+"/") || strings.HasPrefix(s, "/root"+"/")
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			lit, ok := n.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			s, err := strconv.Unquote(lit.Value)
+			if err != nil {
+				return true
+			}
+			if outside(s) {
+				t.Errorf("%s: %q names a path outside the repository; put test data in testdata/", fset.Position(lit.Pos()), s)
+			}
+			return true
+		})
+	}
 }
 
 // hangUp closes the connection after reading the request: the request was

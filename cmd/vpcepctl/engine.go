@@ -278,6 +278,9 @@ func (s *session) observeTarget(ctx context.Context, c *otc.Client, in *plan.Inp
 			if otc.IsNotFound(err) || isBadService(err) {
 				return nil // reported by plan.Diff with the manifest position
 			}
+			if otc.IsAuth(err) {
+				return fmt.Errorf("%s: %w", in.Target, err)
+			}
 			if err != nil {
 				return fmt.Errorf("%s: endpoint service %s: %w", in.Target, strings.Trim(ref[0]+ref[1], " "), err)
 			}

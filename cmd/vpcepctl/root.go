@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vpcepctl/vpcepctl/manifests"
+	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/plan"
 )
 
@@ -92,8 +93,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return ee.code
 	}
 	a.printError(err)
-	// Flag and argument errors from cobra are invalid input.
-	if isUsageError(err) || strings.HasPrefix(err.Error(), "unknown command") {
+	// Flag and argument errors from cobra, and configuration problems
+	// (no project id, no region, clouds.yaml), are invalid input.
+	var ce *otc.ConfigError
+	if isUsageError(err) || errors.As(err, &ce) || strings.HasPrefix(err.Error(), "unknown command") {
 		return exitInvalid
 	}
 	return exitFailure
