@@ -25,10 +25,10 @@ import (
 // endpoints and looks for the name tag before it sends the create again.
 type API interface {
 	CreateEndpoint(ctx context.Context, req *otc.CreateEndpointRequest) (*otc.Endpoint, int, error)
-	DeleteEndpoint(ctx context.Context, id string) error
+	DeleteEndpointN(ctx context.Context, id string) (attempts int, err error)
 	GetEndpoint(ctx context.Context, id string) (*otc.Endpoint, error)
 	ListEndpoints(ctx context.Context, opts otc.ListOptions) ([]otc.Endpoint, error)
-	TagAction(ctx context.Context, id, action string, tags []otc.Tag) error
+	TagActionN(ctx context.Context, id, action string, tags []otc.Tag) (attempts int, err error)
 }
 
 // Options configure a run.
@@ -482,8 +482,9 @@ func (r *run) retag(j *job) error {
 			// With the value it has: a delete matches key and value.
 			tags[i] = otc.Tag{Key: k, Value: have[k]}
 		}
-		j.r.Attempts++
-		if err := j.tg.api.TagAction(r.work, c.ID, "delete", tags); err != nil {
+		n, err := j.tg.api.TagActionN(r.work, c.ID, "delete", tags)
+		j.r.Attempts += n
+		if err != nil {
 			return fmt.Errorf("%s %s/%s: remove tags: %w", c.Action, c.Set, c.Name, err)
 		}
 		return nil
@@ -492,8 +493,9 @@ func (r *run) retag(j *job) error {
 		if len(add) == 0 {
 			return nil
 		}
-		j.r.Attempts++
-		if err := j.tg.api.TagAction(r.work, c.ID, "create", add); err != nil {
+		n, err := j.tg.api.TagActionN(r.work, c.ID, "create", add)
+		j.r.Attempts += n
+		if err != nil {
 			return fmt.Errorf("%s %s/%s: add tags: %w", c.Action, c.Set, c.Name, err)
 		}
 		return nil
@@ -522,8 +524,9 @@ func (r *run) delete(j *job, prefix string) bool {
 	for try := 0; ; try++ {
 		var derr error
 		err := r.step(j, func() error {
-			j.r.Attempts++
-			derr = j.tg.api.DeleteEndpoint(r.work, id)
+			var n int
+			n, derr = j.tg.api.DeleteEndpointN(r.work, id)
+			j.r.Attempts += n
 			var ae *otc.APIError
 			switch {
 			case derr == nil, otc.IsNotFound(derr):

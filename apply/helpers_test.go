@@ -246,11 +246,11 @@ func (h *hookAPI) CreateEndpoint(ctx context.Context, req *otc.CreateEndpointReq
 	return e, n, err
 }
 
-func (h *hookAPI) DeleteEndpoint(ctx context.Context, id string) error {
+func (h *hookAPI) DeleteEndpointN(ctx context.Context, id string) (int, error) {
 	if h.beforeDelete != nil {
 		h.beforeDelete(id)
 	}
-	return h.API.DeleteEndpoint(ctx, id)
+	return h.API.DeleteEndpointN(ctx, id)
 }
 
 func tagValue(tags []otc.Tag, key string) string {

@@ -298,11 +298,11 @@ func (instantAPI) CreateEndpoint(_ context.Context, req *otc.CreateEndpointReque
 	return &otc.Endpoint{ID: "ep-" + req.VPCID, Status: otc.StatusAccepted}, 1, nil
 }
 
-func (instantAPI) DeleteEndpoint(_ context.Context, id string) error {
+func (instantAPI) DeleteEndpointN(_ context.Context, id string) (int, error) {
 	if id == "bad" {
-		return &otc.APIError{Op: otc.OpDelete, Status: http.StatusBadRequest, Code: "EndPoint.0005", Message: "invalid"}
+		return 1, &otc.APIError{Op: otc.OpDelete, Status: http.StatusBadRequest, Code: "EndPoint.0005", Message: "invalid"}
 	}
-	return nil
+	return 1, nil
 }
 
 func (instantAPI) GetEndpoint(context.Context, string) (*otc.Endpoint, error) {
@@ -311,7 +311,7 @@ func (instantAPI) GetEndpoint(context.Context, string) (*otc.Endpoint, error) {
 func (instantAPI) ListEndpoints(context.Context, otc.ListOptions) ([]otc.Endpoint, error) {
 	return nil, nil
 }
-func (instantAPI) TagAction(context.Context, string, string, []otc.Tag) error { return nil }
+func (instantAPI) TagActionN(context.Context, string, string, []otc.Tag) (int, error) { return 1, nil }
 
 // TestMetricsChanges checks vpcepctl_changes_total as a run counts it:
 // one series per action and result, conflicts skipped.
@@ -382,5 +382,37 @@ func TestMetricsRateLimit(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(m.RateLimitWait); got <= 0 {
 		t.Errorf("rate_limit_wait_seconds_total = %v after waiting on an empty bucket, want > 0", got)
+	}
+}
+
+// retryingAPI answers every delete and tag call after three HTTP attempts.
+type retryingAPI struct{ instantAPI }
+
+func (retryingAPI) DeleteEndpointN(context.Context, string) (int, error) { return 3, nil }
+func (retryingAPI) TagActionN(context.Context, string, string, []otc.Tag) (int, error) {
+	return 3, nil
+}
+
+// TestReportAttemptsCountHTTPAttempts: a result's attempts are the HTTP
+// attempts the client made, for deletes and tags as for creates.
+func TestReportAttemptsCountHTTPAttempts(t *testing.T) {
+	tgt := plan.Target{Region: "eu-de", ProjectID: "p"}
+	p := &plan.Plan{Changes: []plan.Change{
+		{Action: plan.Delete, Set: "s", Name: "a", Region: tgt.Region, ProjectID: tgt.ProjectID, ID: "x"},
+		{Action: plan.Tag, Set: "s", Name: "b", Region: tgt.Region, ProjectID: tgt.ProjectID, ID: "y",
+			Desired: &otc.CreateEndpointRequest{Tags: []otc.Tag{{Key: "team", Value: "a"}}},
+			Current: &otc.Endpoint{ID: "y", Tags: []otc.Tag{{Key: "team", Value: "b"}}}},
+	}}
+	rep := New(map[plan.Target]API{tgt: retryingAPI{}}, Options{}).Run(t.Context(), p)
+	for _, r := range rep.Results {
+		if r.Error != "" {
+			t.Fatalf("%s: %s", r.Name, r.Error)
+		}
+	}
+	if got := rep.Results[0].Attempts; got != 3 {
+		t.Errorf("delete attempts = %d, want 3", got)
+	}
+	if got := rep.Results[1].Attempts; got != 3 {
+		t.Errorf("tag attempts = %d, want 3 (one tag call)", got)
 	}
 }
