@@ -93,7 +93,7 @@ func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error
 	if err != nil {
 		return rm.done(err, false)
 	}
-	a.groupMetrics(rm, ms, saved, opts)
+	a.groupMetrics(rm, "apply", ms, saved, opts)
 	s, err := a.connect(ctx, f.client, rm.m)
 	if err != nil {
 		return rm.done(err, false)
@@ -286,9 +286,17 @@ func confirm(in io.Reader, out io.Writer, p *plan.Plan) (bool, error) {
 	return strings.TrimSpace(line) == "yes", nil
 }
 
-// groupMetrics sets the push grouping: set when the run covers one set
-// (from the manifests, or from a plan file's changes), shard when sharded.
-func (a *app) groupMetrics(rm *runMetrics, ms []*manifests.Manifest, saved *plan.Plan, opts plan.Options) {
+// groupMetrics sets the push grouping: the command (plan or apply), set
+// when the run covers one set (from the manifests, or from a plan file's
+// changes), shard when sharded.
+//
+// command deviates from DESIGN.md's grouping key (job, set, shard): with
+// the key alone, an hourly "plan --pushgateway" drift monitor replaces the
+// nightly apply's families in the same group, so a failing apply would
+// look successful (its vpcepctl_last_success_timestamp_seconds and
+// vpcepctl_changes_total{result="failed"} overwritten within the hour).
+func (a *app) groupMetrics(rm *runMetrics, command string, ms []*manifests.Manifest, saved *plan.Plan, opts plan.Options) {
+	rm.group("command", command)
 	sets := map[string]bool{}
 	for _, m := range ms {
 		sets[m.Set] = true

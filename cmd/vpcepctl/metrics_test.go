@@ -509,15 +509,17 @@ func TestMetricsServedDuringRun(t *testing.T) {
 }
 
 // TestPushgateway is the end-to-end test of --pushgateway against the
-// real Pushgateway: an apply pushes every family, a plan pushes zero
-// changes, a failed run moves the last run and keeps the last success.
+// real Pushgateway: an apply pushes every family; a plan (the drift
+// monitor) pushes zero changes into its own group and leaves the apply's
+// alone; a failed apply moves the last run and keeps the last success.
 func TestPushgateway(t *testing.T) {
 	pg := startPushgateway(t)
 	s, env := startSim(t, sim.Options{AcceptAfter: 50 * time.Millisecond})
 	mf := writeManifest(t, t.TempDir(), "payments", names("ep", 3)...)
-	group := []string{"job", "vpcepctl", "set", "payments"}
+	group := []string{"job", "vpcepctl", "set", "payments", "command", "apply"}
+	planGroup := []string{"job", "vpcepctl", "set", "payments", "command", "plan"}
 
-	// 1. A successful apply: every family, in the group job + set.
+	// 1. A successful apply: every family, in the group job + set + command.
 	_, stderr, code := runCLI(t, env, "apply", "-f", mf, "--yes", "--poll-interval", "20ms", "--pushgateway", pg)
 	if code != 0 {
 		t.Fatalf("apply: exit %d\n%s", code, stderr)
@@ -546,30 +548,36 @@ func TestPushgateway(t *testing.T) {
 		t.Fatalf("after apply: last success %v (found %v), last run %v; want both now", success1, ok1, run1)
 	}
 
-	// 2. A plan (no changes) replaces the families: changes_total at 0 in
-	// every known combination, so a drift alert can subtract.
+	// 2. A plan (no changes): its own group, changes_total at 0 in every
+	// known combination (so a drift alert can subtract); the apply's
+	// group is untouched.
 	_, stderr, code = runCLI(t, env, "plan", "-f", mf, "--detailed-exitcode", "--pushgateway", pg)
 	if code != 0 {
 		t.Fatalf("plan: exit %d\n%s", code, stderr)
 	}
 	mfs = scrape(t, pg+"/metrics")
-	if n := count(mfs, "vpcepctl_changes_total", group...); n != 18 {
-		t.Errorf("after plan: %d changes_total series, want 18 (6 actions x 3 results)", n)
+	if n := count(mfs, "vpcepctl_changes_total", planGroup...); n != 18 {
+		t.Errorf("after plan: %d changes_total series in the plan's group, want 18 (6 actions x 3 results)", n)
 	}
 	for _, m := range mfs["vpcepctl_changes_total"].GetMetric() {
+		if !hasLabels(m, planGroup...) {
+			continue
+		}
 		if v := m.GetCounter().GetValue(); v != 0 {
 			t.Errorf("after plan: changes_total%v = %v, want 0", m.GetLabel(), v)
 		}
 	}
-	if got, ok := sample(mfs, "vpcepctl_planned_changes", append(group, "action", "noop")...); !ok || got != 3 {
+	if got, _ := sample(mfs, "vpcepctl_changes_total", append(group, "action", "create", "result", "succeeded")...); got != 3 {
+		t.Errorf("after plan: the apply's changes_total{create,succeeded} = %v, want still 3", got)
+	}
+	if got, ok := sample(mfs, "vpcepctl_planned_changes", append(planGroup, "action", "noop")...); !ok || got != 3 {
 		t.Errorf("after plan: planned_changes{noop} = %v (found %v), want 3", got, ok)
 	}
-	success2, _ := sample(mfs, lastSuccess, group...)
-	if success2 <= success1 {
-		t.Errorf("after plan: last success %v, want later than %v (the plan succeeded)", success2, success1)
+	if got, _ := sample(mfs, lastSuccess, group...); got != success1 {
+		t.Errorf("after plan: the apply's last success %v, want still %v", got, success1)
 	}
 
-	// 3. A failed run: the API answers 500 to everything.
+	// 3. A failed apply: the API answers 500 to everything.
 	s.SetOptions(sim.Options{AcceptAfter: 50 * time.Millisecond, FailRate: 1})
 	_, stderr, code = runCLI(t, env, "apply", "-f", mf, "--yes", "--max-retries", "0", "--pushgateway", pg)
 	if code != exitFailure {
@@ -578,16 +586,30 @@ func TestPushgateway(t *testing.T) {
 	mfs = scrape(t, pg+"/metrics")
 	success3, ok3 := sample(mfs, lastSuccess, group...)
 	run3, _ := sample(mfs, lastRun, group...)
-	if !ok3 || success3 != success2 {
-		t.Errorf("after a failed run: last success %v (found %v), want the earlier %v", success3, ok3, success2)
+	if !ok3 || success3 != success1 {
+		t.Errorf("after a failed run: last success %v (found %v), want the earlier %v", success3, ok3, success1)
 	}
-	if run3 <= success2 {
-		t.Errorf("after a failed run: last run %v, want later than the last success %v", run3, success2)
+	if run3 <= success1 {
+		t.Errorf("after a failed run: last run %v, want later than the last success %v", run3, success1)
 	}
 	if got, _ := sample(mfs, "vpcepctl_api_requests_total", append(group, "code", "500")...); got == 0 {
 		t.Errorf("after a failed run: no api_requests_total{code=500}; the failed run's families were not pushed")
 	}
-	checkBounded(t, mfs, "job", "instance", "set")
+	checkBounded(t, mfs, "job", "instance", "set", "command")
+}
+
+// hasLabels reports whether m carries every name/value pair.
+func hasLabels(m *dto.Metric, pairs ...string) bool {
+	labels := map[string]string{}
+	for _, l := range m.GetLabel() {
+		labels[l.GetName()] = l.GetValue()
+	}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if labels[pairs[i]] != pairs[i+1] {
+			return false
+		}
+	}
+	return true
 }
 
 // TestPushOnSignal interrupts an apply (as SIGTERM does) while it waits,
@@ -629,7 +651,7 @@ func TestPushOnSignal(t *testing.T) {
 	if code := r.wait(t); code != 143 {
 		t.Fatalf("interrupted apply: exit %d, want 143\n%s", code, r.stderr.String())
 	}
-	group := []string{"job", "vpcepctl", "set", "signalled", "shard", "0"}
+	group := []string{"job", "vpcepctl", "set", "signalled", "shard", "0", "command", "apply"}
 	mfs := scrape(t, pg+"/metrics")
 	if _, ok := sample(mfs, lastRun, group...); !ok {
 		t.Fatalf("interrupted apply pushed no %s in group %v\n%s", lastRun, group, r.stderr.String())

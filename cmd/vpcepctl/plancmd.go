@@ -69,7 +69,7 @@ func (a *app) runPlan(cmd *cobra.Command, f *planFlags, cf clientFlags) (err err
 	if err != nil {
 		return rm.done(err, false)
 	}
-	a.groupMetrics(rm, ms, nil, opts)
+	a.groupMetrics(rm, "plan", ms, nil, opts)
 	p, err := a.plan(cmd, rm, ms, opts, cf)
 	if err != nil {
 		return rm.done(err, false)
