@@ -107,6 +107,9 @@ func (c Credentials) Validate() error {
 		if len(missing) > 0 {
 			return configErrorf("credentials: password authentication needs %s", strings.Join(missing, ", "))
 		}
+		if u, err := url.Parse(c.AuthURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return configErrorf("credentials: OS_AUTH_URL %q is not a URL; want e.g. https://iam.eu-de.otc.t-systems.com/v3", c.AuthURL)
+		}
 		return nil
 	}
 	return configErrorf("credentials: none found; set OS_CLOUD (clouds.yaml), OS_AUTH_URL/OS_USERNAME/OS_PASSWORD, OS_AUTH_TOKEN with --endpoint, or OS_ACCESS_KEY/OS_SECRET_KEY")

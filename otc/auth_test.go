@@ -672,10 +672,11 @@ func TestCredentialsValidate(t *testing.T) {
 	}{
 		{otc.Credentials{AccessKey: "a", SecretKey: "s"}, "aksk", ""},
 		{otc.Credentials{AccessKey: "a", SecretKey: "s", Password: "p", Token: "t"}, "token", ""},
-		{otc.Credentials{AuthURL: "u", Username: "n", Password: "p", UserDomainName: "d", ProjectID: "x", Token: "t", AccessKey: "a", SecretKey: "s"}, "password", ""},
+		{otc.Credentials{AuthURL: "https://iam/v3", Username: "n", Password: "p", UserDomainName: "d", ProjectID: "x", Token: "t", AccessKey: "a", SecretKey: "s"}, "password", ""},
+		{otc.Credentials{AuthURL: "iam.eu-de.otc.t-systems.com/v3", Username: "n", Password: "p", UserDomainName: "d", ProjectID: "x"}, "password", "is not a URL"},
 		{otc.Credentials{Token: "t", Password: "p"}, "token", ""},
 		{otc.Credentials{Password: "p"}, "password", "OS_AUTH_URL, OS_USERNAME, OS_USER_DOMAIN_NAME, OS_PROJECT_ID or OS_PROJECT_NAME"},
-		{otc.Credentials{AuthURL: "u", Username: "n", Password: "p", UserDomainName: "d", ProjectName: "x"}, "password", ""},
+		{otc.Credentials{AuthURL: "https://iam/v3", Username: "n", Password: "p", UserDomainName: "d", ProjectName: "x"}, "password", ""},
 		{otc.Credentials{}, "none", "none found"},
 	}
 	for _, tt := range tests {
