@@ -128,7 +128,7 @@ func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error
 			return rm.done(&exitError{exitFailure, errors.New("apply cancelled")}, false)
 		}
 	}
-	prog := a.newProgress(p.Summary.Changes() + p.Summary.Conflict)
+	prog := a.newProgress()
 	rep := apply.New(s.apis(), apply.Options{
 		Concurrency:  f.client.concurrency,
 		MaxRetries:   f.client.maxRetries,
@@ -249,24 +249,11 @@ func (s *session) checkFresh(ctx context.Context, p *plan.Plan, opts plan.Option
 		return nil, invalid(fmt.Errorf("%w (plan %s, now %s; a plan file must also be applied with the --shard it was made with)",
 			plan.ErrStale, short(p.Fingerprint), short(fp)))
 	}
-	if m := s.metrics; m != nil {
-		m.ObservePlan(p)
-		observed, owned := 0, 0
-		sets := map[string]bool{}
-		for _, c := range p.Changes {
-			sets[c.Set] = true
-		}
-		for _, in := range inputs {
-			observed += len(in.Observed)
-			for i := range in.Observed {
-				if set, ok := in.Observed[i].TagValue(manifests.TagSet); ok && sets[set] {
-					owned++
-				}
-			}
-		}
-		m.Endpoints.WithLabelValues("observed").Set(float64(observed))
-		m.Endpoints.WithLabelValues("owned").Set(float64(owned))
+	sets := map[string]bool{}
+	for _, c := range p.Changes {
+		sets[c.Set] = true
 	}
+	s.observeCounts(inputs, sets, p)
 	return p, nil
 }
 

@@ -317,25 +317,33 @@ func (s *session) makePlan(ctx context.Context, ms []*manifests.Manifest, opts p
 }
 
 func (s *session) observeMetrics(inputs []plan.Input, ms []*manifests.Manifest, p *plan.Plan) {
+	declared := map[string]bool{}
+	for _, mf := range ms {
+		declared[mf.Set] = true
+	}
+	s.observeCounts(inputs, declared, p)
+	if s.metrics != nil {
+		s.metrics.Endpoints.WithLabelValues("desired").Set(float64(manifests.Count(ms)))
+	}
+}
+
+// observeCounts sets the planned changes and the observed and owned
+// endpoint gauges (owned: carrying the tag of one of sets).
+func (s *session) observeCounts(inputs []plan.Input, sets map[string]bool, p *plan.Plan) {
 	m := s.metrics
 	if m == nil {
 		return
 	}
 	m.ObservePlan(p)
-	declared := map[string]bool{}
-	for _, mf := range ms {
-		declared[mf.Set] = true
-	}
 	var observed, owned int
 	for _, in := range inputs {
 		observed += len(in.Observed)
 		for i := range in.Observed {
-			if set, ok := in.Observed[i].TagValue(manifests.TagSet); ok && declared[set] {
+			if set, ok := in.Observed[i].TagValue(manifests.TagSet); ok && sets[set] {
 				owned++
 			}
 		}
 	}
-	m.Endpoints.WithLabelValues("desired").Set(float64(manifests.Count(ms)))
 	m.Endpoints.WithLabelValues("observed").Set(float64(observed))
 	m.Endpoints.WithLabelValues("owned").Set(float64(owned))
 }

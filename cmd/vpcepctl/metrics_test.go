@@ -191,17 +191,7 @@ func sample(mfs map[string]*dto.MetricFamily, name string, pairs ...string) (v f
 		return 0, false
 	}
 	for _, m := range mf.GetMetric() {
-		labels := map[string]string{}
-		for _, l := range m.GetLabel() {
-			labels[l.GetName()] = l.GetValue()
-		}
-		match := true
-		for i := 0; i+1 < len(pairs); i += 2 {
-			if labels[pairs[i]] != pairs[i+1] {
-				match = false
-			}
-		}
-		if !match {
+		if !hasLabels(m, pairs...) {
 			continue
 		}
 		switch {
@@ -222,17 +212,7 @@ func sample(mfs map[string]*dto.MetricFamily, name string, pairs ...string) (v f
 func count(mfs map[string]*dto.MetricFamily, name string, pairs ...string) int {
 	n := 0
 	for _, m := range mfs[name].GetMetric() {
-		labels := map[string]string{}
-		for _, l := range m.GetLabel() {
-			labels[l.GetName()] = l.GetValue()
-		}
-		match := true
-		for i := 0; i+1 < len(pairs); i += 2 {
-			if labels[pairs[i]] != pairs[i+1] {
-				match = false
-			}
-		}
-		if match {
+		if hasLabels(m, pairs...) {
 			n++
 		}
 	}

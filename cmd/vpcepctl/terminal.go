@@ -67,7 +67,6 @@ func (s *statusLine) clear() {
 // line every few seconds otherwise.
 type progress struct {
 	a      *app
-	total  int
 	status *statusLine // nil: not a terminal
 	start  time.Time
 
@@ -75,8 +74,8 @@ type progress struct {
 	last time.Time
 }
 
-func (a *app) newProgress(total int) *progress {
-	return &progress{a: a, total: total, status: a.status, start: time.Now(), last: time.Now()}
+func (a *app) newProgress() *progress {
+	return &progress{a: a, status: a.status, start: time.Now(), last: time.Now()}
 }
 
 func (p *progress) update(done, total int) {
