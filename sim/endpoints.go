@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"container/heap"
 	"encoding/json"
 	"net/http"
 	"net/netip"
@@ -151,8 +152,10 @@ func poolID(pid string) string {
 	return id
 }
 
-// create answers POST /v1/{pid}/vpc-endpoints.
-func (s *Sim) create(pid string, body []byte) response {
+// create answers POST /v1/{pid}/vpc-endpoints. With delay > 0 the create
+// is validated now and committed delay later (a lost answer; see
+// Options.CommitDelay), and the answer is 202 for the caller to drop.
+func (s *Sim) create(pid string, body []byte, delay time.Duration) response {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return apiError(http.StatusBadRequest, "EndPoint.1004", "Invalid request.")
 	}
@@ -166,14 +169,45 @@ func (s *Sim) create(pid string, body []byte) response {
 	}
 
 	rd := s.renderer()
-	opts := s.opts.Load()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now().Truncate(time.Millisecond)
+	now := s.now()
 	s.settle(now)
+	if delay > 0 {
+		// Accepted by the front, committed by the back end only later
+		// (see Options.CommitDelay); the caller drops this answer.
+		heap.Push(&s.events, &event{at: now.Add(delay), kind: evCommit, pid: pid,
+			create: &pendingCreate{req: req, svc: svc}})
+		return response{status: http.StatusAccepted}
+	}
+	r, bad := s.commitCreate(pid, &req, svc, now)
+	if bad != nil {
+		return *bad
+	}
+	// Rendered before settling: the create answer always says creating.
+	return jsonResponse(http.StatusOK, rd.render(r))
+}
+
+// pendingCreate is a create the back end commits late (Options.CommitDelay).
+type pendingCreate struct {
+	req otc.CreateEndpointRequest
+	svc service
+}
+
+// commitCreate stores the endpoint of a validated create body at time at:
+// the checks that need the project's state (quota, port IP, route tables),
+// then the insert. Callers hold mu.
+func (s *Sim) commitCreate(pid string, req *otc.CreateEndpointRequest, svc service, at time.Time) (*record, *response) {
+	fail := func(code, msg string) (*record, *response) {
+		r := apiError(http.StatusBadRequest, code, msg)
+		return nil, &r
+	}
+	opts := s.opts.Load()
+	// created_at has one-second resolution, as the API's.
+	now := at.Truncate(time.Second)
 	p := s.project(pid)
 	if len(p.byID) >= s.quotaLimit() {
-		return apiError(http.StatusBadRequest, "Endpoint.1018", "Quota exceeded.")
+		return fail("Endpoint.1018", "Quota exceeded.")
 	}
 	e := otc.Endpoint{
 		ID: newUUID(), ServiceType: svc.Type, Status: otc.StatusCreating,
@@ -190,7 +224,7 @@ func (s *Sim) create(pid string, body []byte) response {
 		e.SubnetID = strings.ToLower(req.SubnetID)
 		if req.PortIP != "" {
 			if _, used := p.ips[e.SubnetID+"/"+req.PortIP]; used {
-				return apiError(http.StatusBadRequest, "EndPoint.2042", "The Port IP is in use.")
+				return fail("EndPoint.2042", "The Port IP is in use.")
 			}
 			e.IP = req.PortIP
 		} else {
@@ -213,7 +247,7 @@ func (s *Sim) create(pid string, body []byte) response {
 			}
 			for _, rt := range e.RouteTables {
 				if slices.Contains(o.ep.RouteTables, rt) {
-					return apiError(http.StatusBadRequest, "EndPoint.2039", "The route table is being used by another VPC endpoint.")
+					return fail("EndPoint.2039", "The route table is being used by another VPC endpoint.")
 				}
 			}
 		}
@@ -225,7 +259,7 @@ func (s *Sim) create(pid string, body []byte) response {
 	s.marker++
 	e.MarkerID = s.marker
 	s.seq++
-	r := &record{ep: e, seq: s.seq, readyAt: now.Add(opts.AcceptAfter), final: otc.StatusAccepted}
+	r := &record{ep: e, seq: s.seq, born: at, readyAt: at.Add(opts.AcceptAfter), final: otc.StatusAccepted}
 	if svc.Approval {
 		r.final = otc.StatusPendingAcceptance
 	}
@@ -236,8 +270,7 @@ func (s *Sim) create(pid string, body []byte) response {
 	r.ep = normalize(r.ep)
 	p.insert(r)
 	s.schedule(pid, r)
-	// Rendered before settling: the create answer always says creating.
-	return jsonResponse(http.StatusOK, rd.render(r))
+	return r, nil
 }
 
 var failures = []otc.EndpointError{
@@ -436,6 +469,8 @@ func (s *Sim) list(pid string, q url.Values) response {
 	if pg.byUpdated {
 		match = slices.Clone(match)
 		slices.SortStableFunc(match, func(a, b *record) int { return a.ep.UpdatedAt.Compare(b.ep.UpdatedAt.Time) })
+	} else if s.opts.Load().TieOrder == TieRandom {
+		match = s.shuffleTies(match)
 	}
 	total := len(match)
 	out := listBody{Endpoints: make([]wireEndpoint, 0, max(0, min(pg.limit, total-pg.offset))), TotalCount: total}
@@ -449,14 +484,34 @@ func (s *Sim) list(pid string, q url.Values) response {
 	return jsonResponse(http.StatusOK, out)
 }
 
+// shuffleTies returns rs (sorted by created_at) with each run of endpoints
+// created in the same second in a fresh random order. Callers hold mu.
+func (s *Sim) shuffleTies(rs []*record) []*record {
+	out := slices.Clone(rs)
+	for i := 0; i < len(out); {
+		j := i + 1
+		sec := out[i].ep.CreatedAt.Truncate(time.Second)
+		for j < len(out) && out[j].ep.CreatedAt.Truncate(time.Second).Equal(sec) {
+			j++
+		}
+		if j-i > 1 {
+			run := out[i:j]
+			s.rng.Shuffle(len(run), func(a, b int) { run[a], run[b] = run[b], run[a] })
+		}
+		i = j
+	}
+	return out
+}
+
 // get answers GET /v1/{pid}/vpc-endpoints/{id}.
 func (s *Sim) get(pid, id string) response {
 	rd := s.renderer()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.settle(s.now())
+	now := s.now()
+	s.settle(now)
 	r := s.project(pid).byID[id]
-	if r == nil {
+	if r == nil || now.Before(r.born.Add(s.opts.Load().GetLag)) {
 		return notFound()
 	}
 	return jsonResponse(http.StatusOK, rd.render(r))

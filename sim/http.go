@@ -182,9 +182,19 @@ func (s *Sim) serveVPCEP(rt route, r *http.Request, body []byte) (resp response,
 		return apiError(http.StatusInternalServerError, "EndPoint.0001", "System error. Please retry."), false
 	}
 	q := r.URL.Query()
+	if rt.name == "create" && opts.CommitDelay > 0 {
+		// A late commit is decided before the handler runs: the back end
+		// takes the create, the gateway gives up on it.
+		if delay, ok := s.lateCommit(opts); ok {
+			if resp = s.create(rt.pid, body, delay); resp.status != http.StatusAccepted {
+				return resp, false // refused at once (bad body): answered
+			}
+			return s.lostAnswer()
+		}
+	}
 	switch rt.name {
 	case "create":
-		resp = s.create(rt.pid, body)
+		resp = s.create(rt.pid, body, 0)
 	case "list":
 		resp = s.list(rt.pid, q)
 	case "get":
@@ -202,18 +212,31 @@ func (s *Sim) serveVPCEP(rt route, r *http.Request, body []byte) (resp response,
 	case "quota":
 		resp = s.quota(rt.pid, q)
 	}
-	if (rt.name == "create" || rt.name == "delete") && resp.status/100 == 2 {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.chance(opts.LostRate) {
-			if s.chance(0.5) {
-				return response{}, true
-			}
-			s.metrics.lost.Inc()
-			return apiError(http.StatusGatewayTimeout, "EndPoint.0013", "The request timed out."), false
-		}
+	if (rt.name == "create" || rt.name == "delete") && resp.status/100 == 2 && s.roll(opts.LostRate) {
+		return s.lostAnswer()
 	}
 	return resp, false
+}
+
+// lateCommit decides whether a create is lost and commits late, and how
+// late: a uniform delay in (0, CommitDelay].
+func (s *Sim) lateCommit(opts *Options) (time.Duration, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.chance(opts.LostRate) {
+		return 0, false
+	}
+	return time.Duration(s.rng.Int64N(int64(opts.CommitDelay))) + 1, true
+}
+
+// lostAnswer is the answer to a change that took effect (or will): the
+// connection closed without a word, or the gateway's 504 EndPoint.0013.
+func (s *Sim) lostAnswer() (response, bool) {
+	if s.roll(0.5) {
+		return response{}, true
+	}
+	s.metrics.lost.Inc()
+	return apiError(http.StatusGatewayTimeout, "EndPoint.0013", "The request timed out."), false
 }
 
 // authenticate accepts a valid token for the project or an AK/SK signature.

@@ -47,6 +47,12 @@ const (
 	ServiceDNSName = "com.t-systems.otc.eu-de.dns"
 )
 
+// TieOrder values.
+const (
+	TieStable = "stable"
+	TieRandom = "random"
+)
+
 // DefaultQuota is the number of endpoints a project may hold when
 // Options.Quota is 0, as in the real cloud.
 const DefaultQuota = 50
@@ -74,6 +80,20 @@ type Options struct {
 	// lose their response: the connection is closed without an answer, or
 	// 504 EndPoint.0013 is returned.
 	LostRate float64
+	// CommitDelay makes a lost create commit late, as a slow backend does
+	// after the gateway gave up on it (504 EndPoint.0013): the endpoint
+	// appears a random time of up to CommitDelay after the lost answer,
+	// with that time as its created_at. 0 commits lost creates at once.
+	CommitDelay time.Duration
+	// TieOrder is the order of endpoints that share a created_at second in
+	// a list answer: TieStable (insertion order, the default) or TieRandom
+	// (a fresh order on every list request, as a database without a
+	// tie-breaker returns them). created_at has one-second resolution.
+	TieOrder string
+	// GetLag is how long GET answers 404 for an endpoint after its create
+	// was committed (a read replica that lags behind); lists are not
+	// affected. 0 is read-after-write consistent.
+	GetLag time.Duration
 	// FailedRate is the share of created endpoints that settle in status
 	// failed, with an entry in their error list.
 	FailedRate float64

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/vpcepctl/vpcepctl/otc"
@@ -33,6 +34,7 @@ const markerBase int64 = 1<<32 + 16777216
 type record struct {
 	ep       otc.Endpoint // as of the last settle; IP kept even when hidden
 	seq      int64
+	born     time.Time // when the create was committed (GetLag)
 	readyAt  time.Time // creating settles into final at readyAt
 	final    string
 	finalErr []otc.EndpointError
@@ -122,13 +124,15 @@ type eventKind int
 const (
 	evReady eventKind = iota
 	evGone
+	evCommit // a late create commits (Options.CommitDelay)
 )
 
 type event struct {
-	at   time.Time
-	kind eventKind
-	pid  string
-	rec  *record
+	at     time.Time
+	kind   eventKind
+	pid    string
+	rec    *record        // evReady, evGone
+	create *pendingCreate // evCommit
 }
 
 type eventQueue []*event
@@ -166,6 +170,12 @@ func (q *eventQueue) schedule(pid string, r *record) {
 func (s *Sim) settle(now time.Time) {
 	for len(s.events) > 0 && !s.events[0].at.After(now) {
 		ev := heap.Pop(&s.events).(*event)
+		if ev.kind == evCommit {
+			// Committed or refused (quota, port IP) as the back end decides
+			// now; nobody is there to read the answer.
+			_, _ = s.commitCreate(ev.pid, &ev.create.req, ev.create.svc, ev.at)
+			continue
+		}
 		r := ev.rec
 		if r.removed {
 			continue
@@ -291,7 +301,7 @@ func (s *Sim) Put(projectID string, e otc.Endpoint) {
 		e.ProjectID = projectID
 	}
 	if e.CreatedAt.IsZero() {
-		e.CreatedAt = otc.Time{Time: now}
+		e.CreatedAt = otc.Time{Time: now.Truncate(time.Second)}
 	}
 	if e.UpdatedAt.IsZero() {
 		e.UpdatedAt = e.CreatedAt
@@ -377,6 +387,16 @@ type stateFile struct {
 	Seq           int64                      `json:"seq"`
 	MarkerID      int64                      `json:"marker_id"`
 	Projects      map[string][]savedEndpoint `json:"projects"`
+	// Pending are creates that commit late (Options.CommitDelay): a
+	// process that saves its state before they commit leaves them to the
+	// next one, as a real back end does not care that the client is gone.
+	Pending []savedPending `json:"pending,omitempty"`
+}
+
+type savedPending struct {
+	ProjectID string                    `json:"project_id"`
+	Request   otc.CreateEndpointRequest `json:"request"`
+	CommitAt  time.Time                 `json:"commit_at"`
 }
 
 type savedEndpoint struct {
@@ -408,6 +428,12 @@ func (s *Sim) Save(path string) error {
 		}
 		st.Projects[pid] = list
 	}
+	for _, ev := range s.events {
+		if ev.kind == evCommit {
+			st.Pending = append(st.Pending, savedPending{ProjectID: ev.pid, Request: ev.create.req, CommitAt: ev.at})
+		}
+	}
+	slices.SortFunc(st.Pending, func(a, b savedPending) int { return a.CommitAt.Compare(b.CommitAt) })
 	b, err := json.Marshal(st) // slices are never changed in place: safe after unlock
 	s.mu.Unlock()
 	if err != nil {
@@ -494,6 +520,14 @@ func (s *Sim) Load(path string) error {
 			p.insert(r)
 			events.schedule(pid, r)
 		}
+	}
+	for _, sp := range st.Pending {
+		svc, ok := serviceByID(strings.ToLower(sp.Request.EndpointServiceID))
+		if !ok || !isProjectID(sp.ProjectID) {
+			return fmt.Errorf("load simulator state %s: pending create with unknown service or project", path)
+		}
+		heap.Push(&events, &event{at: sp.CommitAt.UTC(), kind: evCommit, pid: sp.ProjectID,
+			create: &pendingCreate{req: sp.Request, svc: svc}})
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -125,7 +125,11 @@ func (a *app) startSim() (string, func(), error) {
 	if path == "" {
 		path = a.defaultSimState()
 	}
-	sm := sim.New(sim.Options{AcceptAfter: 500 * time.Millisecond})
+	o, err := parseSimFaults(a.simFaults)
+	if err != nil {
+		return "", nil, invalid(err)
+	}
+	sm := sim.New(o)
 	if err := sm.Load(path); err != nil {
 		return "", nil, fmt.Errorf("--sim-state %s: %w", path, err)
 	}

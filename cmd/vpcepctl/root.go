@@ -57,6 +57,7 @@ type app struct {
 
 	sim        bool
 	simState   string
+	simFaults  string
 	cloud      string
 	endpoint   string
 	region     string
@@ -190,6 +191,7 @@ OS_* variables, as for the OpenStack CLI.`,
 	pf := root.PersistentFlags()
 	pf.BoolVar(&a.sim, "sim", false, "run against an in-process simulator (state in --sim-state)")
 	pf.StringVar(&a.simState, "sim-state", "", "simulator state file for --sim (default $XDG_STATE_HOME/vpcepctl/sim.json)")
+	pf.StringVar(&a.simFaults, "sim-faults", "", "faults of the --sim simulator, as KEY=VALUE,... with the flags of vpcepctl sim (e.g. lost-rate=0.1,commit-delay=40s,tie-order=random)")
 	pf.StringVar(&a.cloud, "cloud", "", "cloud name in clouds.yaml (default $OS_CLOUD)")
 	pf.StringVar(&a.endpoint, "endpoint", "", "VPCEP base URL without /v1/{project_id}, e.g. https://vpcep.eu-de.otc.t-systems.com")
 	pf.StringVar(&a.region, "region", "", "region (default $OS_REGION_NAME)")
