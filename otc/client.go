@@ -256,8 +256,22 @@ func (c *Client) retryClient() *retryablehttp.Client {
 	rc.RequestLogHook = func(_ retryablehttp.Logger, req *http.Request, i int) {
 		a := attemptFrom(req.Context())
 		a.n = i + 1
+		gate := gateFrom(req.Context())
+		if i > 0 {
+			gate = nil // the request was sent: its retries go on
+		}
 		if c.pacer != nil {
-			a.paceErr = c.pacer.Wait(req.Context())
+			ctx := req.Context()
+			if gate != nil {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithCancel(ctx)
+				defer cancel()
+				defer context.AfterFunc(gate, cancel)()
+			}
+			a.paceErr = c.pacer.Wait(ctx)
+		}
+		if gate != nil && gate.Err() != nil {
+			a.paceErr = ErrNotSent
 		}
 		if i > 0 {
 			if c.opts.Observer != nil {
@@ -471,17 +485,40 @@ func (c *Client) authenticate(req *http.Request, body []byte, staleToken string,
 	return nil
 }
 
-// do sends one logical request with retries and decodes a 2xx JSON answer
-// into out (when not nil). Errors are *APIError, *NetError, *ResponseError
-// or, when ctx ends, an error that wraps ctx.Err() (a *NetError, and so
-// Ambiguous, for a create that was sent).
-func (c *Client) do(ctx context.Context, op, method, path string, query map[string]string, in, out any) error {
-	_, err := c.doN(ctx, op, method, path, query, in, out)
+// ErrNotSent is the error of a request that was not sent because its gate
+// (WithGate) closed before it could be.
+var ErrNotSent = errors.New("not sent: the run stopped")
+
+type gateKey struct{}
+
+// WithGate returns a context whose requests are sent only while gate is
+// not done: the first attempt of each request waits for the pacer and
+// then checks the gate, and a request whose gate is done by then is not
+// sent at all (ErrNotSent). Once an attempt was sent, retries go on (with
+// ctx). apply gives the first request of each change the run's stop as
+// gate, so that no change starts after a stop while the requests in flight
+// finish.
+func WithGate(ctx context.Context, gate context.Context) context.Context {
+	return context.WithValue(ctx, gateKey{}, gate)
+}
+
+func gateFrom(ctx context.Context) context.Context {
+	g, _ := ctx.Value(gateKey{}).(context.Context)
+	return g
+}
+
+// do sends one logical request with retries and hands a 2xx answer's body
+// to decode (when not nil), which must accept only the document the
+// operation returns (see decode.go). Errors are *APIError, *NetError,
+// *ResponseError or, when ctx ends, an error that wraps ctx.Err() (a
+// *NetError, and so Ambiguous, for a create that was sent).
+func (c *Client) do(ctx context.Context, op, method, path string, query map[string]string, in any, decode func([]byte) error) error {
+	_, err := c.doN(ctx, op, method, path, query, in, decode)
 	return err
 }
 
 // doN is do that also returns the number of attempts made.
-func (c *Client) doN(ctx context.Context, op, method, path string, query map[string]string, in, out any) (int, error) {
+func (c *Client) doN(ctx context.Context, op, method, path string, query map[string]string, in any, decode func([]byte) error) (int, error) {
 	a := &attempt{op: op}
 	ctx = context.WithValue(ctx, attemptKey{}, a)
 	var body any
@@ -514,7 +551,7 @@ func (c *Client) doN(ctx context.Context, op, method, path string, query map[str
 	}
 	defer resp.Body.Close()
 	if a.tooLarge {
-		return a.n, &ResponseError{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("%w (%d bytes)", errBodyTooLarge, maxBody)}
+		return a.n, &ResponseError{Op: op, Status: resp.StatusCode, URL: c.server, Err: fmt.Errorf("%w (%d bytes)", errBodyTooLarge, maxBody)}
 	}
 	data := a.body
 	if resp.StatusCode/100 != 2 {
@@ -522,12 +559,26 @@ func (c *Client) doN(ctx context.Context, op, method, path string, query map[str
 		e.Message = redact(e.Message, c.secrets)
 		return a.n, e
 	}
-	if out != nil && len(bytes.TrimSpace(data)) > 0 {
-		if err := json.Unmarshal(data, out); err != nil {
-			return a.n, &ResponseError{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("malformed body: %w", err)}
+	if decode != nil {
+		if err := decode(data); err != nil {
+			return a.n, &ResponseError{Op: op, Status: resp.StatusCode, URL: c.server, Err: err}
 		}
 	}
 	return a.n, nil
+}
+
+// jsonInto returns a decode func for do that reads a JSON object into out.
+func jsonInto(out any) func([]byte) error {
+	return func(data []byte) error { return decodeObject("a JSON object", data, out) }
+}
+
+// into returns a decode func for do that reads data with dec into *out.
+func into[T any](out **T, dec func([]byte) (*T, error)) func([]byte) error {
+	return func(data []byte) error {
+		v, err := dec(data)
+		*out = v
+		return err
+	}
 }
 
 // wrapError turns the error of a failed request into one of the client's
@@ -538,6 +589,9 @@ func (c *Client) wrapError(ctx context.Context, op string, a *attempt, err error
 			return &NetError{Op: op, Sent: true, Err: ctx.Err()}
 		}
 		return fmt.Errorf("%s: %w", op, ctx.Err())
+	}
+	if errors.Is(a.paceErr, ErrNotSent) {
+		return fmt.Errorf("%s: %w", op, ErrNotSent)
 	}
 	err = redactURLError(err)
 	var ae *APIError
@@ -558,11 +612,11 @@ func (c *Client) wrapError(ctx context.Context, op string, a *attempt, err error
 // GetEndpoint returns one endpoint; a missing one is an *APIError with
 // NotFound() true.
 func (c *Client) GetEndpoint(ctx context.Context, id string) (*Endpoint, error) {
-	var e Endpoint
-	if err := c.do(ctx, OpGet, http.MethodGet, "/vpc-endpoints/"+url.PathEscape(id), nil, nil, &e); err != nil {
+	var e *Endpoint
+	if err := c.do(ctx, OpGet, http.MethodGet, "/vpc-endpoints/"+url.PathEscape(id), nil, nil, into(&e, decodeEndpoint)); err != nil {
 		return nil, err
 	}
-	return &e, nil
+	return e, nil
 }
 
 // CreateEndpoint sends one create. It is not idempotent, so the client
@@ -573,12 +627,11 @@ func (c *Client) GetEndpoint(ctx context.Context, id string) (*Endpoint, error) 
 // again. Throttled answers and failures before sending are retried here.
 // attempts counts the HTTP attempts made (throttled ones included).
 func (c *Client) CreateEndpoint(ctx context.Context, in *CreateEndpointRequest) (e *Endpoint, attempts int, err error) {
-	var out Endpoint
-	n, err := c.doN(ctx, OpCreate, http.MethodPost, "/vpc-endpoints", nil, in, &out)
+	n, err := c.doN(ctx, OpCreate, http.MethodPost, "/vpc-endpoints", nil, in, into(&e, decodeEndpoint))
 	if err != nil {
 		return nil, n, err
 	}
-	return &out, n, nil
+	return e, n, nil
 }
 
 // DeleteEndpoint deletes one endpoint (asynchronously: it goes to status
@@ -646,7 +699,7 @@ func (c *Client) FilterByTags(ctx context.Context, tags map[string][]string) ([]
 			} `json:"resources"`
 			TotalCount int `json:"total_count"`
 		}
-		if err := c.do(ctx, OpTag, http.MethodPost, "/endpoint/resource_instances/action", nil, body, &out); err != nil {
+		if err := c.do(ctx, OpTag, http.MethodPost, "/endpoint/resource_instances/action", nil, body, jsonInto(&out)); err != nil {
 			return nil, err
 		}
 		for _, r := range out.Resources {
@@ -668,11 +721,11 @@ func (c *Client) DescribeService(ctx context.Context, id, name string) (*Service
 	if name != "" {
 		q["endpoint_service_name"] = name
 	}
-	var s Service
-	if err := c.do(ctx, OpService, http.MethodGet, "/vpc-endpoint-services/describe", q, nil, &s); err != nil {
+	var s *Service
+	if err := c.do(ctx, OpService, http.MethodGet, "/vpc-endpoint-services/describe", q, nil, into(&s, decodeService)); err != nil {
 		return nil, err
 	}
-	return &s, nil
+	return s, nil
 }
 
 // PublicServices lists the public endpoint services.
@@ -681,7 +734,7 @@ func (c *Client) PublicServices(ctx context.Context) ([]Service, error) {
 		EndpointServices []Service `json:"endpoint_services"`
 	}
 	q := map[string]string{"limit": strconv.Itoa(pageSize)}
-	if err := c.do(ctx, OpService, http.MethodGet, "/vpc-endpoint-services/public", q, nil, &out); err != nil {
+	if err := c.do(ctx, OpService, http.MethodGet, "/vpc-endpoint-services/public", q, nil, jsonInto(&out)); err != nil {
 		return nil, err
 	}
 	return out.EndpointServices, nil
@@ -689,18 +742,9 @@ func (c *Client) PublicServices(ctx context.Context) ([]Service, error) {
 
 // EndpointQuota returns the endpoint quota of the project.
 func (c *Client) EndpointQuota(ctx context.Context) (*Quota, error) {
-	var out struct {
-		Quotas struct {
-			Resources []Quota `json:"resources"`
-		} `json:"quotas"`
-	}
-	if err := c.do(ctx, OpQuota, http.MethodGet, "/quotas", map[string]string{"type": "endpoint"}, nil, &out); err != nil {
+	var q *Quota
+	if err := c.do(ctx, OpQuota, http.MethodGet, "/quotas", map[string]string{"type": "endpoint"}, nil, into(&q, decodeQuota)); err != nil {
 		return nil, err
 	}
-	for _, q := range out.Quotas.Resources {
-		if q.Type == "endpoint" {
-			return &q, nil
-		}
-	}
-	return nil, errors.New("quota: no endpoint quota in the answer")
+	return q, nil
 }

@@ -2,9 +2,11 @@ package otc_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -230,16 +232,16 @@ func TestDecodeEndpoints(t *testing.T) {
 			},
 		},
 		{
-			// total_count (17) is larger than the page: the listing reads
-			// on, and the next page is empty.
-			name:    "list (SDK fixture): dns_name, total_count beyond the page",
-			body:    fixture(t, "vpcep_endpoints_list_response.json"),
+			// The fixture answers a default query (newest first, a page
+			// of a larger list); here it is the whole list, oldest first.
+			name:    "list (SDK fixture): dns_name",
+			body:    ascendingWhole(t, fixture(t, "vpcep_endpoints_list_response.json")),
 			call:    listAll,
 			wantLen: 2,
 			check: func(t *testing.T, eps []otc.Endpoint) {
-				want(t, "whitelist", strings.Join(eps[0].Whitelist, ","), "127.0.0.1")
-				want(t, "enable_whitelist", bool(eps[0].EnableWhitelist), true)
-				want(t, "marker_id", eps[1].MarkerID, int64(16777322))
+				want(t, "whitelist", strings.Join(eps[1].Whitelist, ","), "127.0.0.1")
+				want(t, "enable_whitelist", bool(eps[1].EnableWhitelist), true)
+				want(t, "marker_id", eps[0].MarkerID, int64(16777322))
 			},
 		},
 		{
@@ -334,6 +336,25 @@ func getOne(id string) func(context.Context, *otc.Client) ([]otc.Endpoint, error
 	}
 }
 
+// ascendingWhole turns a list body into the whole list in the order
+// vpcepctl asks for: endpoints reversed (the body is newest first) and
+// total_count the number of endpoints.
+func ascendingWhole(t *testing.T, body string) string {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatal(err)
+	}
+	eps := doc["endpoints"].([]any)
+	slices.Reverse(eps)
+	doc["total_count"] = len(eps)
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 func listAll(ctx context.Context, c *otc.Client) ([]otc.Endpoint, error) {
 	return c.ListEndpoints(ctx, otc.ListOptions{})
 }
@@ -372,7 +393,7 @@ func wantResponseError(op string, status int) func(*testing.T, error) {
 		if re.Op != op || re.Status != status {
 			t.Errorf("ResponseError{Op: %q, Status: %d}, want %q, %d", re.Op, re.Status, op, status)
 		}
-		if prefix := fmt.Sprintf("%s: HTTP %d: ", op, status); !strings.HasPrefix(err.Error(), prefix) {
+		if prefix := fmt.Sprintf("%s: HTTP %d ", op, status); !strings.HasPrefix(err.Error(), prefix) {
 			t.Errorf("error text %q does not name the operation and status", err)
 		}
 	}

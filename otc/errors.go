@@ -257,10 +257,16 @@ type ResponseError struct {
 	Op     string
 	Status int
 	Err    error
+	// URL is the server that answered (scheme and host, or the IAM URL),
+	// for messages; empty when unknown.
+	URL string
 }
 
 func (e *ResponseError) Error() string {
-	return fmt.Sprintf("%s: HTTP %d: %v", e.Op, e.Status, e.Err)
+	if e.URL == "" {
+		return fmt.Sprintf("%s: HTTP %d: %v", e.Op, e.Status, e.Err)
+	}
+	return fmt.Sprintf("%s: HTTP %d from %s: unusable answer: %v", e.Op, e.Status, e.URL, e.Err)
 }
 func (e *ResponseError) Unwrap() error { return e.Err }
 

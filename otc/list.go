@@ -5,70 +5,124 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 )
 
-// This file lists endpoints page by page. Policy: a listing never loses or
-// doubles an endpoint, even while the set changes under it.
+// This file lists endpoints page by page. Policy: a listing never loses an
+// endpoint that exists throughout it, never holds one twice, and believes
+// nothing blindly.
 //
-// The API pages with limit and offset over a list sorted by created_at, so
-// a delete shifts every later endpoint one place to the left: a page read
-// after the delete starts one endpoint later than planned, and the endpoint
-// that slid over the boundary is in neither page. total_count cannot tell
-// (a delete and a create leave it unchanged). So consecutive pages overlap
-// by one endpoint (offsets 0, L-1, 2(L-1), ...) and must share at least one
-// endpoint: each page is a contiguous run of the sorted list at the time it
-// was read, so two runs that share an endpoint leave no gap between them.
-// Where two pages share none, the earlier page is read again and stitched
-// in; if that fails too, the whole listing starts over (a few times, then
-// an error). Endpoints created or deleted during the listing may or may not
-// appear, as in any snapshot; no endpoint that existed throughout is missed,
-// and none appears twice.
+// The API pages with limit and offset over a list sorted by created_at,
+// which has one-second resolution; endpoints of one second come back in any
+// order, a different one on each request (no tie-breaker). So page
+// boundaries are checked by created_at, never by position or by id: a page
+// read at offset o holds, at the time it was read, every endpoint whose
+// created_at lies strictly between its first and its last. Consecutive
+// pages overlap (by a twentieth of a page, at most 50 endpoints), and a
+// page links to the one before it when it starts strictly before the
+// second in which the one before ends, and ends later (or is the last).
+// Then every second is inside some page, whatever order its endpoints
+// came in and whatever was created or deleted between the reads (a delete
+// shifts later pages left, which the overlap absorbs). Where a page does
+// not link, the second at the boundary is read again from just before it
+// began; where that fails too, the listing starts over (a few times, then
+// an error).
+//
+// What is not believed: a body that is not a list document (an error,
+// never an empty page, see decode.go); pages not sorted by created_at;
+// offsets the API ignores; a full page taken as the last on total_count's
+// word (only a short page ends a listing); a listing whose unique ids do
+// not add up to total_count while total_count held still; pages without
+// end (a bound on pages and endpoints, from the quota where the caller
+// knows it).
 
 // pageSize is the largest page the list call allows.
 const pageSize = 1000
 
-// maxPlanned bounds the pages read concurrently on the word of the first
-// page's total_count (a million endpoints); more are read one by one.
-const maxPlanned = 1000
-
-// listTries bounds how often a listing starts over when the set changes too
-// fast to stitch the pages.
+// listTries bounds how often a listing starts over.
 const listTries = 3
+
+// DefaultMaxEndpoints bounds a listing whose caller gave no bound.
+const DefaultMaxEndpoints = 200_000
+
+// ListBound is the MaxEndpoints for a project whose endpoint quota is
+// quota: the quota, as many again on their way out (deleting), and a
+// margin.
+func ListBound(quota int) int { return 2*max(quota, 0) + 1000 }
 
 // errListChanged says the pages could not be stitched.
 var errListChanged = errors.New("the endpoint set kept changing while it was read")
 
-// ListOptions filter ListEndpoints.
+// ListOptions filter and bound ListEndpoints.
 type ListOptions struct {
 	VPCID string
 	// Concurrency bounds the pages fetched at once after the first; 0 = 4.
 	Concurrency int
+	// MaxEndpoints bounds the listing (pages read and memory held): one
+	// that would hold more is an error. 0 = DefaultMaxEndpoints. Callers
+	// that know the quota pass ListBound(quota).
+	MaxEndpoints int
 }
 
 // ListEndpoints returns every endpoint of the project (or of the VPC), all
 // pages, oldest first. The first page is read alone; the rest, as many as
 // its total_count announces, concurrently. See the comment at the top of
-// list.go for how concurrent changes are handled.
+// list.go for what it guarantees.
 func (c *Client) ListEndpoints(ctx context.Context, opts ListOptions) ([]Endpoint, error) {
-	for try := 1; ; try++ {
-		eps, err := c.listOnce(ctx, opts)
-		if !errors.Is(err, errListChanged) {
+	var err error
+	for try := 1; try <= listTries; try++ {
+		var eps []Endpoint
+		eps, err = c.listOnce(ctx, opts)
+		if !errors.Is(err, errListChanged) && !errors.Is(err, errCountMismatch) {
 			return eps, err
 		}
-		if try == listTries {
-			return nil, fmt.Errorf("%s: %w (%d tries)", OpList, err, listTries)
+		if try < listTries {
+			c.opts.Logger.Info("endpoint listing inconsistent, listing again", "attempt", try, "reason", err)
 		}
-		c.opts.Logger.Info("endpoint set changed during listing, listing again", "attempt", try)
 	}
+	if errors.Is(err, errCountMismatch) {
+		// total_count held still and still disagreed: the server's fault.
+		return nil, &ResponseError{Op: OpList, Status: http.StatusOK, URL: c.server, Err: err}
+	}
+	return nil, fmt.Errorf("%s: %w (%d tries)", OpList, err, listTries)
 }
 
+// errCountMismatch says the unique endpoints listed do not add up to the
+// total_count every page reported.
+var errCountMismatch = errors.New("the pages do not add up to total_count")
+
+// page is one list answer.
 type page struct {
-	offset    int
-	endpoints []Endpoint
-	total     int
+	offset      int
+	eps         []Endpoint
+	total       int
+	first, last time.Time // created_at of the first and the last endpoint
+}
+
+// final reports whether the page ended the list when it was read: it is
+// short. total_count alone never ends a listing.
+func (p *page) final(size int) bool { return len(p.eps) < size }
+
+// links reports whether q may follow p: q starts strictly before the
+// second p ends in (so that second, and every later one up to q's last,
+// lies strictly inside q), and q ends later than p or ends the list.
+func links(p, q *page, size int) bool {
+	return len(q.eps) > 0 && q.first.Before(p.last) && (q.final(size) || q.last.After(p.last))
+}
+
+// boundaryOffset is the offset just before the second p ends in: a page
+// read there links to p unless the set changed in between. It is -1 when
+// p holds nothing but that second.
+func boundaryOffset(p *page) int {
+	k := slices.IndexFunc(p.eps, func(e Endpoint) bool { return e.CreatedAt.Equal(p.last) })
+	if k <= 0 {
+		return -1
+	}
+	return p.offset + k - 1
 }
 
 func (c *Client) listPage(ctx context.Context, opts ListOptions, offset int) (*page, error) {
@@ -79,122 +133,251 @@ func (c *Client) listPage(ctx context.Context, opts ListOptions, offset int) (*p
 	if opts.VPCID != "" {
 		q["vpc_id"] = opts.VPCID
 	}
-	var body ListEndpointsResponse
-	if err := c.do(ctx, OpList, http.MethodGet, "/vpc-endpoints", q, nil, &body); err != nil {
+	var body *ListEndpointsResponse
+	if err := c.do(ctx, OpList, http.MethodGet, "/vpc-endpoints", q, nil, into(&body, decodeList)); err != nil {
 		return nil, err
 	}
-	return &page{offset: offset, endpoints: body.Endpoints, total: body.TotalCount}, nil
+	p := &page{offset: offset, eps: body.Endpoints, total: body.TotalCount}
+	for i := range p.eps {
+		if i > 0 && p.eps[i].CreatedAt.Before(p.eps[i-1].CreatedAt.Time) {
+			return nil, c.listError(notDocument("a list page not sorted by created_at (sort_key ignored?)"))
+		}
+	}
+	if n := len(p.eps); n > 0 {
+		p.first, p.last = p.eps[0].CreatedAt.Time, p.eps[n-1].CreatedAt.Time
+	}
+	return p, nil
+}
+
+// listError is the error of an answer the listing cannot use.
+func (c *Client) listError(err error) error {
+	return &ResponseError{Op: OpList, Status: http.StatusOK, URL: c.server, Err: err}
 }
 
 // listOnce reads every page once (stitching where it can) and returns
-// errListChanged when it cannot.
+// errListChanged when it cannot, errCountMismatch when the result does not
+// add up.
 func (c *Client) listOnce(ctx context.Context, opts ListOptions) ([]Endpoint, error) {
+	bound := opts.MaxEndpoints
+	if bound <= 0 {
+		bound = DefaultMaxEndpoints
+	}
 	first, err := c.listPage(ctx, opts, 0)
 	if err != nil {
 		return nil, err
 	}
-	size := len(first.endpoints) // the API may cap a page below what we asked
-	if size == 0 || size < pageSize && first.total <= size {
-		return first.endpoints, nil
+	if first.total > bound {
+		return nil, c.listError(fmt.Errorf("total_count %d is more than this listing may hold (%d)", first.total, bound))
 	}
-	if size == 1 {
-		return nil, fmt.Errorf("%s: the API answers pages of one endpoint, which cannot be stitched", OpList)
+	n := len(first.eps)
+	size := pageSize
+	switch {
+	case n == 0 && first.total == 0:
+		return first.eps, nil
+	case n == 0:
+		return nil, fmt.Errorf("%w: an empty first page with total_count %d", errListChanged, first.total)
+	case n < pageSize && first.total <= n:
+		return first.eps, checkCount(first.eps, []*page{first}, false)
+	case n < pageSize:
+		size = n // the API caps pages below what we asked
 	}
-	stride := size - 1
+	if size < 2 {
+		return nil, c.listError(errors.New("pages of one endpoint cannot be stitched"))
+	}
+	overlap := min(max(size/20, 1), 50)
+	stride := size - overlap
+	maxPages := bound/stride + 3
 
 	// The pages total_count announces, read concurrently.
-	planned := map[int]*page{}
-	if n := min((first.total-size+stride-1)/stride, maxPlanned); n > 0 {
-		pages := make([]*page, n)
-		conc := opts.Concurrency
-		if conc <= 0 {
-			conc = 4
-		}
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(conc)
-		for i := range pages {
-			g.Go(func() error {
-				p, err := c.listPage(gctx, opts, (i+1)*stride)
-				pages[i] = p
-				return err
-			})
-		}
-		if err := g.Wait(); err != nil {
+	planned := make([]*page, min(max((first.total-size+stride-1)/stride, 0), maxPages))
+	conc := opts.Concurrency
+	if conc <= 0 {
+		conc = 4
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(conc)
+	for i := range planned {
+		g.Go(func() error {
+			p, err := c.listPage(gctx, opts, (i+1)*stride)
+			planned[i] = p
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for _, p := range planned {
+		if err := c.checkOffset(first, p); err != nil {
 			return nil, err
-		}
-		for _, p := range pages {
-			planned[p.offset] = p
 		}
 	}
 
-	out := make([]Endpoint, 0, min(max(first.total, size), maxPlanned*pageSize))
+	read := []*page{first}
+	out := make([]Endpoint, 0, min(max(first.total, size), bound))
 	seen := make(map[string]bool, cap(out))
-	accept := func(p *page) {
-		for _, e := range p.endpoints {
+	accept := func(p *page) error {
+		for _, e := range p.eps {
 			if !seen[e.ID] {
 				seen[e.ID] = true
 				out = append(out, e)
 			}
 		}
-	}
-	accept(first)
-	prev := first
-	for !isLast(prev, size) {
-		off := prev.offset + stride
-		next := planned[off]
-		delete(planned, off)
-		if next == nil {
-			if next, err = c.listPage(ctx, opts, off); err != nil {
-				return nil, err
-			}
+		if len(out) > bound {
+			return c.listError(fmt.Errorf("more than %d endpoints listed: the pages do not end", bound))
 		}
-		if !shares(prev, next) {
-			// The set changed between the two reads. Read prev's offset
-			// again: it must overlap the old prev, and then next (or a
-			// fresh read of next's offset).
-			again, err := c.listPage(ctx, opts, prev.offset)
+		return nil
+	}
+	if err := accept(first); err != nil {
+		return nil, err
+	}
+	prev, next := first, 0 // next: the first planned page not yet used
+	strict := false        // linked by id somewhere: the count must add up
+	for !prev.final(size) {
+		if len(read) > maxPages+len(planned) {
+			return nil, c.listError(fmt.Errorf("more than %d pages: the pages do not end", len(read)))
+		}
+		for next < len(planned) && planned[next].offset <= prev.offset {
+			next++
+		}
+		var p *page
+		atStride := next < len(planned) && planned[next].offset == prev.offset+stride
+		switch {
+		case next < len(planned) && links(prev, planned[next], size):
+			p = planned[next]
+			next++
+		default:
+			p, err = c.listLink(ctx, opts, first, prev, size, stride, overlap, atStride)
+			if errors.Is(err, errGiantSecond) {
+				var at *page
+				if atStride {
+					at = planned[next]
+					next++
+				}
+				p, err = c.linkByID(ctx, opts, first, prev, size, stride, at)
+				strict = true
+			}
 			if err != nil {
 				return nil, err
 			}
-			if !shares(prev, again) {
-				return nil, errListChanged
-			}
-			accept(again)
-			prev = again
-			if isLast(prev, size) {
-				break
-			}
-			if !shares(prev, next) {
-				if next, err = c.listPage(ctx, opts, off); err != nil {
-					return nil, err
-				}
-				if !shares(prev, next) {
-					return nil, errListChanged
-				}
-			}
 		}
-		accept(next)
-		prev = next
+		read = append(read, p)
+		if err := accept(p); err != nil {
+			return nil, err
+		}
+		prev = p
 	}
-	return out, nil
+	return out, checkCount(out, append(read, planned...), strict)
 }
 
-// isLast reports whether p reached the end of the list when it was read:
-// it is short, or its total_count says nothing follows.
-func isLast(p *page, size int) bool {
-	return len(p.endpoints) < size || p.total > 0 && p.total <= p.offset+len(p.endpoints)
+// listLink reads the page that follows prev: at the stride (unless a
+// planned page there did not link), then from just before the second
+// prev ends in, then from a little earlier (a delete meanwhile shifted
+// the list). It returns errListChanged when none links.
+func (c *Client) listLink(ctx context.Context, opts ListOptions, first, prev *page, size, stride, overlap int, strideTried bool) (*page, error) {
+	var offsets []int
+	if !strideTried {
+		offsets = append(offsets, prev.offset+stride)
+	}
+	b := boundaryOffset(prev)
+	if b < 0 {
+		return nil, errGiantSecond
+	}
+	offsets = append(offsets, b, max(b-overlap, prev.offset))
+	for _, off := range offsets {
+		p, err := c.listPage(ctx, opts, off)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.checkOffset(first, p); err != nil {
+			return nil, err
+		}
+		if links(prev, p, size) {
+			return p, nil
+		}
+	}
+	return nil, errListChanged
 }
 
-// shares reports whether two pages have an endpoint in common.
-func shares(a, b *page) bool {
-	ids := make(map[string]bool, len(a.endpoints))
-	for _, e := range a.endpoints {
+// checkOffset refuses a page read at an offset that answers with the first
+// page again: the API ignores offset.
+func (c *Client) checkOffset(first, p *page) error {
+	if p.offset > 0 && sameIDs(p, first) {
+		return c.listError(fmt.Errorf("offset %d answered with the first page again (offset ignored?)", p.offset))
+	}
+	return nil
+}
+
+// errGiantSecond says a whole page shares one created_at second, so no
+// page can start before it and end after it.
+var errGiantSecond = errors.New("a whole page of endpoints shares one created_at second")
+
+// linkByID reads the page at the stride after prev and links it by the
+// endpoints the two share, as pages of a stable order can be. It is the
+// way past a second with more endpoints than a page (which the API's rate
+// limits make unlikely, but a bulk import can do); the listing must then
+// add up to total_count (checkCount with strict set), since a shuffled
+// second would go unnoticed otherwise.
+func (c *Client) linkByID(ctx context.Context, opts ListOptions, first, prev *page, size, stride int, planned *page) (*page, error) {
+	p := planned
+	if p == nil {
+		var err error
+		if p, err = c.listPage(ctx, opts, prev.offset+stride); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.checkOffset(first, p); err != nil {
+		return nil, err
+	}
+	ids := make(map[string]bool, len(prev.eps))
+	for _, e := range prev.eps {
 		ids[e.ID] = true
 	}
-	for _, e := range b.endpoints {
+	shared, fresh := false, false
+	for _, e := range p.eps {
 		if ids[e.ID] {
-			return true
+			shared = true
+		} else {
+			fresh = true
 		}
 	}
-	return false
+	if !shared || !fresh && !p.final(size) {
+		return nil, errListChanged
+	}
+	return p, nil
+}
+
+// checkCount compares the endpoints listed with total_count. Where every
+// page reported the same total_count, nothing changed that it could see,
+// and the listing must not fall short of it (it may exceed it: an
+// endpoint deleted and another created meanwhile leave total_count as it
+// was, and a total_count that undercounts does no harm, since only a
+// short page ends a listing). Where total_count moved, the stitching
+// vouches for the listing (see above), unless strict (pages linked by
+// id), when the listing must add up exactly or be read again.
+func checkCount(out []Endpoint, pages []*page, strict bool) error {
+	steady := true
+	for _, p := range pages[1:] {
+		steady = steady && p.total == pages[0].total
+	}
+	switch total := pages[0].total; {
+	case strict && !steady:
+		return fmt.Errorf("%w: total_count moved while a second larger than a page was read", errListChanged)
+	case steady && len(out) < total, strict && len(out) != total:
+		return fmt.Errorf("%w: total_count %d, %d unique endpoints", errCountMismatch, total, len(out))
+	}
+	return nil
+}
+
+// sameIDs reports whether two pages hold the same endpoints in the same
+// order.
+func sameIDs(a, b *page) bool {
+	if len(a.eps) != len(b.eps) || len(a.eps) < 2 {
+		return false
+	}
+	for i := range a.eps {
+		if a.eps[i].ID != b.eps[i].ID {
+			return false
+		}
+	}
+	return true
 }

@@ -27,6 +27,14 @@ type listServer struct {
 	next     int
 	limitCap int           // the largest page the server answers; 0 = 1000
 	delay    time.Duration // per request, outside the lock
+	// perSecond is how many endpoints share a created_at second (ids are
+	// created in that order); 0 = 10, as a bulk create at 10/s makes.
+	perSecond int
+	// shuffle answers the endpoints of one second in a fresh order on
+	// each request, as the API does (no tie-breaker).
+	shuffle bool
+	rng     *rand.Rand
+	second  map[string]int // id -> created_at second
 	// mutate runs under the lock before request n (1-based) is answered.
 	mutate func(s *listServer, n int)
 
@@ -38,7 +46,14 @@ type listServer struct {
 }
 
 func newListServer(t *testing.T, n int) *listServer {
-	s := &listServer{t: t, ever: map[string]bool{}, deleted: map[string]bool{}}
+	return newListServerPer(t, n, 10)
+}
+
+// newListServerPer makes a server of n endpoints, perSecond to a
+// created_at second.
+func newListServerPer(t *testing.T, n, perSecond int) *listServer {
+	s := &listServer{t: t, ever: map[string]bool{}, deleted: map[string]bool{}, second: map[string]int{},
+		perSecond: perSecond, rng: rand.New(rand.NewPCG(uint64(n), 3))}
 	for range n {
 		s.create()
 	}
@@ -51,6 +66,25 @@ func (s *listServer) create() {
 	id := fmt.Sprintf("ep-%06d", s.next)
 	s.items = append(s.items, id)
 	s.ever[id] = true
+	s.second[id] = s.next / s.perSecond
+}
+
+// order returns the items as this request sees them. Callers hold mu.
+func (s *listServer) order() []string {
+	if !s.shuffle {
+		return s.items
+	}
+	out := slices.Clone(s.items)
+	for i := 0; i < len(out); {
+		j := i + 1
+		for j < len(out) && s.second[out[j]] == s.second[out[i]] {
+			j++
+		}
+		run := out[i:j]
+		s.rng.Shuffle(len(run), func(a, b int) { run[a], run[b] = run[b], run[a] })
+		i = j
+	}
+	return out
 }
 
 // deleteAt deletes the endpoint at index i. Callers hold mu.
@@ -86,11 +120,14 @@ func (s *listServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var body strings.Builder
 	body.WriteString(`{"endpoints":[`)
-	for i := offset; i < len(s.items) && i < offset+limit; i++ {
+	items := s.order()
+	base := time.Date(2024, 8, 23, 7, 37, 37, 0, time.UTC)
+	for i := offset; i < len(items) && i < offset+limit; i++ {
 		if i > offset {
 			body.WriteByte(',')
 		}
-		fmt.Fprintf(&body, `{"id":%q,"status":"accepted","created_at":"2024-08-23T07:37:37Z"}`, s.items[i])
+		at := base.Add(time.Duration(s.second[items[i]]) * time.Second).Format(time.RFC3339)
+		fmt.Fprintf(&body, `{"id":%q,"status":"accepted","created_at":%q}`, items[i], at)
 	}
 	fmt.Fprintf(&body, `],"total_count":%d}`, len(s.items))
 	s.inflight--
@@ -141,7 +178,8 @@ func TestListSizes(t *testing.T) {
 	tests := []struct {
 		n, requests int
 	}{
-		{0, 1}, {1, 1}, {999, 1}, {1000, 1}, {1001, 2}, {2500, 3},
+		// A full page is never the last: 1000 needs a second request.
+		{0, 1}, {1, 1}, {999, 1}, {1000, 2}, {1001, 2}, {2500, 3},
 	}
 	for _, tt := range tests {
 		t.Run(strconv.Itoa(tt.n), func(t *testing.T) {
@@ -177,7 +215,7 @@ func TestListConcurrentPages(t *testing.T) {
 			}
 			s.check(t, s.snapshot(), got)
 			want(t, "endpoints", len(got), 10000)
-			want(t, "list requests", s.requests, 11) // 1 + ceil(9000/999)
+			want(t, "list requests", s.requests, 11) // 1 + ceil(9000/950)
 			if s.overlapped {
 				t.Error("a page was requested before the first page was answered")
 			}
@@ -366,7 +404,7 @@ func TestListPageError(t *testing.T) {
 		mu.Lock()
 		n++
 		mu.Unlock()
-		if r.URL.Query().Get("offset") == "1998" {
+		if r.URL.Query().Get("offset") == "1900" {
 			w.WriteHeader(400)
 			json.NewEncoder(w).Encode(map[string]string{"error_code": "EndPoint.0010", "error_msg": "Invalid offset."})
 			return

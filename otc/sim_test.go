@@ -39,6 +39,14 @@ func simClient(t testing.TB, s *sim.Sim, mod ...func(*otc.Options)) *otc.Client 
 	return newClient(t, opts)
 }
 
+// bulkCreatedAt is the created_at of the i-th endpoint of a bulk create an
+// hour ago at 16 per second (the API's rate limits allow no more): every
+// second is shared by 16 endpoints.
+func bulkCreatedAt(i int) otc.Time {
+	start := time.Now().Add(-time.Hour).Truncate(time.Second)
+	return otc.Time{Time: start.Add(time.Duration(i/16) * time.Second)}
+}
+
 const (
 	simVPC    = "84758cf5-9c62-43ae-a778-3dbd8370c0a4"
 	simSubnet = "68bfbcc1-dff2-47e4-a9d4-332b9bc1b8de"
@@ -54,7 +62,7 @@ func TestSimulatorAllFaults(t *testing.T) {
 	})
 	for i := range 2200 {
 		s.Put(sim.ProjectID, otc.Endpoint{EndpointServiceID: sim.ServiceInterfaceID, VPCID: simVPC, SubnetID: simSubnet,
-			Tags: []otc.Tag{{Key: "seed", Value: fmt.Sprint(i)}}})
+			Tags: []otc.Tag{{Key: "seed", Value: fmt.Sprint(i)}}, CreatedAt: bulkCreatedAt(i)})
 	}
 	rec := newRecorder()
 	c := simClient(t, s, func(o *otc.Options) { o.Observer = rec })
@@ -207,9 +215,9 @@ func TestSimulatorAllFaults(t *testing.T) {
 // TestSimulatorListUnderChange lists while endpoints are created and
 // deleted in the simulator.
 func TestSimulatorListUnderChange(t *testing.T) {
-	s := sim.New(sim.Options{Latency: 2 * time.Millisecond, PlainShapes: true})
-	for range 5000 {
-		s.Put(sim.ProjectID, otc.Endpoint{EndpointServiceID: sim.ServiceOBSID, VPCID: simVPC})
+	s := sim.New(sim.Options{Latency: 2 * time.Millisecond, PlainShapes: true, TieOrder: sim.TieRandom})
+	for i := range 5000 {
+		s.Put(sim.ProjectID, otc.Endpoint{EndpointServiceID: sim.ServiceOBSID, VPCID: simVPC, CreatedAt: bulkCreatedAt(i)})
 	}
 	start := ids(s.Endpoints(sim.ProjectID))
 	c := simClient(t, s)
