@@ -30,7 +30,11 @@ import (
 // shifts later pages left, which the overlap absorbs). Where a page does
 // not link, the second at the boundary is read again from just before it
 // began; where that fails too, the listing starts over (a few times, then
-// an error).
+// an error). A second with more endpoints than a page (a bulk import; the
+// API's rate limits allow some 20 creates a second) has no page around
+// it: there a page links where it continues the one before endpoint by
+// endpoint, which an order that holds still passes and a shuffled one
+// fails but for chance.
 //
 // What is not believed: a body that is not a list document (an error,
 // never an empty page, see decode.go); pages not sorted by created_at;
@@ -109,9 +113,43 @@ func (p *page) final(size int) bool { return len(p.eps) < size }
 
 // links reports whether q may follow p: q starts strictly before the
 // second p ends in (so that second, and every later one up to q's last,
-// lies strictly inside q), and q ends later than p or ends the list.
+// lies strictly inside q), and q ends later than p or ends the list. Or,
+// for a second with more endpoints than a page (a bulk import), where no
+// page can start before it and end after it: q continues p, endpoint by
+// endpoint (see continues).
 func links(p, q *page, size int) bool {
-	return len(q.eps) > 0 && q.first.Before(p.last) && (q.final(size) || q.last.After(p.last))
+	if len(q.eps) == 0 {
+		return false
+	}
+	return q.first.Before(p.last) && (q.final(size) || q.last.After(p.last)) || continues(p, q, size)
+}
+
+// continues reports whether q carries on where p left off in an order
+// that held still: q starts with an endpoint of p, the endpoints of p from
+// there on that q holds (the others were deleted meanwhile) are q's first
+// ones, in p's order, and q brings something new or ends the list. Pages
+// of a second whose order changes between requests do not pass this, but
+// for chance.
+func continues(p, q *page, size int) bool {
+	k := slices.IndexFunc(p.eps, func(e Endpoint) bool { return e.ID == q.eps[0].ID })
+	if k < 0 {
+		return false
+	}
+	inQ := make(map[string]bool, len(q.eps))
+	for _, e := range q.eps {
+		inQ[e.ID] = true
+	}
+	j := 0
+	for _, e := range p.eps[k:] {
+		if !inQ[e.ID] {
+			continue
+		}
+		if j >= len(q.eps) || q.eps[j].ID != e.ID {
+			return false
+		}
+		j++
+	}
+	return j < len(q.eps) || q.final(size)
 }
 
 // boundaryOffset is the offset just before the second p ends in: a page
@@ -177,7 +215,7 @@ func (c *Client) listOnce(ctx context.Context, opts ListOptions) ([]Endpoint, er
 	case n == 0:
 		return nil, fmt.Errorf("%w: an empty first page with total_count %d", errListChanged, first.total)
 	case n < pageSize && first.total <= n:
-		return first.eps, checkCount(first.eps, []*page{first}, false)
+		return first.eps, checkCount(first.eps, []*page{first})
 	case n < pageSize:
 		size = n // the API caps pages below what we asked
 	}
@@ -231,7 +269,6 @@ func (c *Client) listOnce(ctx context.Context, opts ListOptions) ([]Endpoint, er
 		return nil, err
 	}
 	prev, next := first, 0 // next: the first planned page not yet used
-	strict := false        // linked by id somewhere: the count must add up
 	for !prev.final(size) {
 		if len(read) > maxPages+len(planned) {
 			return nil, c.listError(fmt.Errorf("more than %d pages: the pages do not end", len(read)))
@@ -240,23 +277,12 @@ func (c *Client) listOnce(ctx context.Context, opts ListOptions) ([]Endpoint, er
 			next++
 		}
 		var p *page
-		atStride := next < len(planned) && planned[next].offset == prev.offset+stride
-		switch {
-		case next < len(planned) && links(prev, planned[next], size):
+		if next < len(planned) && links(prev, planned[next], size) {
 			p = planned[next]
 			next++
-		default:
-			p, err = c.listLink(ctx, opts, first, prev, size, stride, overlap, atStride)
-			if errors.Is(err, errGiantSecond) {
-				var at *page
-				if atStride {
-					at = planned[next]
-					next++
-				}
-				p, err = c.linkByID(ctx, opts, first, prev, size, stride, at)
-				strict = true
-			}
-			if err != nil {
+		} else {
+			atStride := next < len(planned) && planned[next].offset == prev.offset+stride
+			if p, err = c.listLink(ctx, opts, first, prev, size, stride, overlap, atStride); err != nil {
 				return nil, err
 			}
 		}
@@ -266,7 +292,7 @@ func (c *Client) listOnce(ctx context.Context, opts ListOptions) ([]Endpoint, er
 		}
 		prev = p
 	}
-	return out, checkCount(out, append(read, planned...), strict)
+	return out, checkCount(out, append(read, planned...))
 }
 
 // listLink reads the page that follows prev: at the stride (unless a
@@ -278,11 +304,9 @@ func (c *Client) listLink(ctx context.Context, opts ListOptions, first, prev *pa
 	if !strideTried {
 		offsets = append(offsets, prev.offset+stride)
 	}
-	b := boundaryOffset(prev)
-	if b < 0 {
-		return nil, errGiantSecond
+	if b := boundaryOffset(prev); b >= 0 {
+		offsets = append(offsets, b, max(b-overlap, prev.offset))
 	}
-	offsets = append(offsets, b, max(b-overlap, prev.offset))
 	for _, off := range offsets {
 		p, err := c.listPage(ctx, opts, off)
 		if err != nil {
@@ -307,62 +331,20 @@ func (c *Client) checkOffset(first, p *page) error {
 	return nil
 }
 
-// errGiantSecond says a whole page shares one created_at second, so no
-// page can start before it and end after it.
-var errGiantSecond = errors.New("a whole page of endpoints shares one created_at second")
-
-// linkByID reads the page at the stride after prev and links it by the
-// endpoints the two share, as pages of a stable order can be. It is the
-// way past a second with more endpoints than a page (which the API's rate
-// limits make unlikely, but a bulk import can do); the listing must then
-// add up to total_count (checkCount with strict set), since a shuffled
-// second would go unnoticed otherwise.
-func (c *Client) linkByID(ctx context.Context, opts ListOptions, first, prev *page, size, stride int, planned *page) (*page, error) {
-	p := planned
-	if p == nil {
-		var err error
-		if p, err = c.listPage(ctx, opts, prev.offset+stride); err != nil {
-			return nil, err
-		}
-	}
-	if err := c.checkOffset(first, p); err != nil {
-		return nil, err
-	}
-	ids := make(map[string]bool, len(prev.eps))
-	for _, e := range prev.eps {
-		ids[e.ID] = true
-	}
-	shared, fresh := false, false
-	for _, e := range p.eps {
-		if ids[e.ID] {
-			shared = true
-		} else {
-			fresh = true
-		}
-	}
-	if !shared || !fresh && !p.final(size) {
-		return nil, errListChanged
-	}
-	return p, nil
-}
-
 // checkCount compares the endpoints listed with total_count. Where every
 // page reported the same total_count, nothing changed that it could see,
 // and the listing must not fall short of it (it may exceed it: an
 // endpoint deleted and another created meanwhile leave total_count as it
 // was, and a total_count that undercounts does no harm, since only a
 // short page ends a listing). Where total_count moved, the stitching
-// vouches for the listing (see above), unless strict (pages linked by
-// id), when the listing must add up exactly or be read again.
-func checkCount(out []Endpoint, pages []*page, strict bool) error {
-	steady := true
+// vouches for the listing (see above).
+func checkCount(out []Endpoint, pages []*page) error {
 	for _, p := range pages[1:] {
-		steady = steady && p.total == pages[0].total
+		if p.total != pages[0].total {
+			return nil
+		}
 	}
-	switch total := pages[0].total; {
-	case strict && !steady:
-		return fmt.Errorf("%w: total_count moved while a second larger than a page was read", errListChanged)
-	case steady && len(out) < total, strict && len(out) != total:
+	if total := pages[0].total; len(out) < total {
 		return fmt.Errorf("%w: total_count %d, %d unique endpoints", errCountMismatch, total, len(out))
 	}
 	return nil

@@ -31,7 +31,8 @@ func Diff(inputs []Input, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	merged := mergeInputs(inputs)
-	p := &Plan{FormatVersion: FormatVersion, Targets: make([]Target, 0, len(merged)), Changes: []Change{}}
+	p := &Plan{FormatVersion: FormatVersion, Targets: make([]Target, 0, len(merged)), Changes: []Change{},
+		Scope: Scope{Shard: opts.Shard.flag(), Adopt: opts.Adopt, Prune: opts.Prune, AllowReplace: opts.AllowReplace}}
 	var problems []problem
 	for i := range merged {
 		p.Targets = append(p.Targets, merged[i].Target)
@@ -47,7 +48,11 @@ func Diff(inputs []Input, opts Options) (*Plan, error) {
 		}
 		return nil, errors.Join(errs...)
 	}
-	p.Fingerprint = Fingerprint(inputs, opts.Shard)
+	observed := make(map[Target][]otc.Endpoint, len(merged))
+	for _, in := range merged {
+		observed[in.Target] = in.Observed
+	}
+	p.Fingerprint, p.Observed = Fingerprint(&p.Scope, observed)
 	return p, nil
 }
 
@@ -99,9 +104,9 @@ func naturalOf(serviceID, vpcID string) natural {
 
 func isGateway(s *otc.Service) bool { return strings.EqualFold(s.ServiceType, otc.ServiceGateway) }
 
-// statusRank orders the endpoints that share an owned name, and the
-// unmanaged ones that share a natural key: accepted first, then the other
-// usable statuses, then failed and rejected ones (which cannot serve).
+// statusRank orders the unmanaged endpoints that share a natural key, for
+// adoption: accepted first, then the other usable statuses, then failed
+// and rejected ones (which cannot serve).
 func statusRank(s string) int {
 	switch s {
 	case otc.StatusAccepted:
@@ -114,12 +119,21 @@ func statusRank(s string) int {
 	return 3
 }
 
-// better sorts the endpoint to keep first: by status rank, then oldest,
-// then by id so that the order never depends on the list's.
+// better sorts the unmanaged endpoint to adopt first: by status rank, then
+// oldest, then by id so that the order never depends on the list's.
 func better(a, b *otc.Endpoint) int {
 	if r := cmp.Compare(statusRank(a.Status), statusRank(b.Status)); r != 0 {
 		return r
 	}
+	return keeperOrder(a, b)
+}
+
+// keeperOrder is the keeper rule (DESIGN.md "Ownership"): of the endpoints
+// that carry one set/name, the oldest by created_at is kept, then the one
+// with the smallest id. Both are facts that never change, so every run,
+// whenever it looks and whatever order the list came in, keeps the same
+// one, and runs that overlap converge.
+func keeperOrder(a, b *otc.Endpoint) int {
 	if r := a.CreatedAt.Compare(b.CreatedAt.Time); r != 0 {
 		return r
 	}
@@ -143,10 +157,24 @@ func compareChanges(a, b Change) int {
 
 // targetDiff is the state of one target's diff.
 type targetDiff struct {
-	p       *Plan
-	t       Target
-	opts    Options
-	creates int // in the shard
+	p    *Plan
+	in   *Input
+	t    Target
+	opts Options
+
+	desired  []*manifests.Endpoint // sorted by name, then set
+	services []*otc.Service        // of desired[i]
+	declared map[string]bool       // sets declared for the target
+
+	// What exists, indexed (see index).
+	owned     map[owner][]*otc.Endpoint   // by set/name, keeper first
+	nameless  map[string][]*otc.Endpoint  // by set: our set tag, no name tag
+	unmanaged map[natural][]*otc.Endpoint // no set tag, by natural key
+	taken     map[*otc.Endpoint]bool      // matched to a desired endpoint
+
+	scope      *TargetScope
+	creates    int // in the shard
+	createsAll int // in every shard
 }
 
 func (x *targetDiff) add(c Change) {
@@ -157,8 +185,8 @@ func (x *targetDiff) add(c Change) {
 	}
 }
 
-// remove plans the delete of an owned endpoint, or counts it for the
-// --prune line.
+// remove plans the delete of an owned endpoint no longer declared, or
+// counts it for the --prune line.
 func (x *targetDiff) remove(set, name string, e *otc.Endpoint, reason string) {
 	if !x.opts.Prune {
 		x.p.Unpruned++
@@ -167,39 +195,70 @@ func (x *targetDiff) remove(set, name string, e *otc.Endpoint, reason string) {
 	x.add(Change{Action: Delete, Set: set, Name: name, ID: e.ID, Reason: reason, Current: e})
 }
 
-func diffTarget(p *Plan, in *Input, opts Options, problems []problem) []problem {
-	x := &targetDiff{p: p, t: in.Target, opts: opts}
-	t := in.Target
-	start := len(p.Changes)
+func (x *targetDiff) inShard(set, name string) bool {
+	return x.opts.Shard.Contains(x.t.ProjectID, set, name)
+}
 
+// diffTarget plans one target in four phases: resolve the services of the
+// desired endpoints (and check what depends on their type), index what
+// exists, match each desired endpoint, then handle what is owned but no
+// longer declared.
+func diffTarget(p *Plan, in *Input, opts Options, problems []problem) []problem {
+	x := &targetDiff{p: p, in: in, t: in.Target, opts: opts,
+		scope: &TargetScope{Region: in.Target.Region, ProjectID: in.Target.ProjectID}}
+	start := len(p.Changes)
+	n := len(problems)
+	if problems = x.resolve(problems); len(problems) > n {
+		return problems
+	}
+	x.index()
+	for i, d := range x.desired {
+		x.match(d, x.services[i])
+	}
+	x.leftovers()
+	if w := quotaWarning(x.t, x.creates, x.createsAll, opts.Shard, in.Quota); w != "" {
+		p.Warnings = append(p.Warnings, w)
+	}
+	x.scope.Sets = slices.Sorted(maps.Keys(x.declared))
+	slices.SortFunc(x.scope.Keys, compareKeys)
+	x.scope.Keys = slices.Compact(x.scope.Keys)
+	if q := in.Quota; q != nil {
+		x.scope.Quota = &Quota{Used: q.Used, Quota: q.Quota}
+	}
+	p.Scope.Targets = append(p.Scope.Targets, *x.scope)
+	slices.SortFunc(p.Changes[start:], compareChanges)
+	return problems
+}
+
+// resolve sorts the desired endpoints, resolves their services and runs
+// the type-dependent checks, for every endpoint of the target (not only
+// the shard's): every shard reports the same problems, and matching needs
+// every service.
+func (x *targetDiff) resolve(problems []problem) []problem {
+	in, t := x.in, x.t
 	// Any fixed order will do (the changes are sorted at the end); name
 	// first because names rarely tie.
-	desired := slices.Clone(in.Desired)
-	slices.SortFunc(desired, func(a, b *manifests.Endpoint) int {
+	x.desired = slices.Clone(in.Desired)
+	slices.SortFunc(x.desired, func(a, b *manifests.Endpoint) int {
 		if a.Name != b.Name {
 			return strings.Compare(a.Name, b.Name)
 		}
 		return strings.Compare(a.Set, b.Set)
 	})
-	declared := make(map[string]bool, len(in.Sets)+1)
+	x.declared = make(map[string]bool, len(in.Sets)+1)
 	for _, s := range in.Sets {
-		declared[s] = true
+		x.declared[s] = true
 	}
-
-	// Resolve services and run the type-dependent checks, for every
-	// endpoint of the target (not only the shard's): every shard reports
-	// the same problems, and the natural keys below need every service.
-	nproblems := len(problems)
-	services := make([]*otc.Service, len(desired))
+	x.services = make([]*otc.Service, len(x.desired))
 	var lastSet, lastRef string
 	var lastSvc *otc.Service
-	for i, d := range desired {
+	for i, d := range x.desired {
 		if i == 0 || d.Set != lastSet {
-			declared[d.Set] = true
+			x.declared[d.Set] = true
 			lastSet = d.Set
 		}
-		if i > 0 && desired[i-1].Name == d.Name && desired[i-1].Set == d.Set {
-			first, second := desired[i-1], d
+		if i > 0 && x.desired[i-1].Name == d.Name && x.desired[i-1].Set == d.Set {
+			first, second := x.desired[i-1], d
 			if posBefore(second.Pos, first.Pos) {
 				first, second = second, first
 			}
@@ -228,144 +287,137 @@ func diffTarget(p *Plan, in *Input, opts Options, problems []problem) []problem 
 			problems = append(problems, problem{d.Pos, err})
 			continue
 		}
-		services[i] = s
+		x.services[i] = s
 	}
-	if len(problems) > nproblems {
-		return problems
-	}
+	return problems
+}
 
-	// Index what exists. An endpoint is owned when it carries the tag of
-	// a set declared for this target; the others are indexed by natural
-	// key: unmanaged ones (no set tag) can be adopted, those of another
-	// set only explain a conflict.
-	owned := make(map[owner]*otc.Endpoint, len(in.Observed))
-	var extra map[owner][]*otc.Endpoint // owned names listed more than once
-	unmanaged := map[natural][]*otc.Endpoint{}
-	foreign := map[natural][]*otc.Endpoint{}
+// index sorts what exists. An endpoint is owned when it carries the tag of
+// a set declared for this target (by its name tag, or nameless when that
+// tag is gone); unmanaged ones (no set tag) are indexed by natural key for
+// adoption. Endpoints of sets not declared here are not looked at: another
+// set never changes this set's plan. Deleting endpoints are on their way
+// out: neither kept, nor deleted again, nor in the way.
+func (x *targetDiff) index() {
+	x.owned = make(map[owner][]*otc.Endpoint, len(x.in.Observed))
+	x.nameless = map[string][]*otc.Endpoint{}
+	x.unmanaged = map[natural][]*otc.Endpoint{}
+	x.taken = map[*otc.Endpoint]bool{}
 	lastSet, lastDeclared := "", false
-	for i := range in.Observed {
-		e := &in.Observed[i]
+	for i := range x.in.Observed {
+		e := &x.in.Observed[i]
 		if e.Status == otc.StatusDeleting {
-			continue // on its way out: neither kept, nor deleted again, nor in the way
+			continue
 		}
 		set, ok := e.TagValue(manifests.TagSet)
 		if ok && set != lastSet {
-			lastSet, lastDeclared = set, declared[set]
+			lastSet, lastDeclared = set, x.declared[set]
 		}
 		switch {
 		case !ok:
 			nk := naturalOf(e.EndpointServiceID, e.VPCID)
-			unmanaged[nk] = appendNew(unmanaged[nk], e)
-		case lastDeclared:
-			name, _ := e.TagValue(manifests.TagName)
-			k := owner{set, name}
-			first, dup := owned[k]
-			switch {
-			case !dup:
-				owned[k] = e
-			case first.ID != e.ID:
-				if extra == nil {
-					extra = map[owner][]*otc.Endpoint{}
-				}
-				extra[k] = appendNew(extra[k], e)
-			}
+			x.unmanaged[nk] = appendNew(x.unmanaged[nk], e)
+		case !lastDeclared:
 		default:
-			nk := naturalOf(e.EndpointServiceID, e.VPCID)
-			foreign[nk] = appendNew(foreign[nk], e)
+			if name, _ := e.TagValue(manifests.TagName); name != "" {
+				k := owner{set, name}
+				x.owned[k] = appendNew(x.owned[k], e)
+			} else {
+				x.nameless[set] = appendNew(x.nameless[set], e)
+			}
 		}
 	}
-	for _, es := range unmanaged {
+	for _, es := range x.owned {
+		if len(es) > 1 {
+			slices.SortFunc(es, keeperOrder)
+		}
+	}
+	for _, es := range x.nameless {
+		slices.SortFunc(es, keeperOrder)
+	}
+	for _, es := range x.unmanaged {
 		slices.SortFunc(es, better)
 	}
-	taken := map[*otc.Endpoint]bool{}
+}
 
-	createsAll := 0
-	for i, d := range desired {
-		s := services[i]
-		inShard := opts.Shard.Contains(t.ProjectID, d.Set, d.Name)
-		k := owner{d.Set, d.Name}
+// match plans one desired endpoint: against the endpoints that carry its
+// name (the keeper and its duplicates), else one of its set that lost its
+// name tag, else an unmanaged one with its natural key, else a create.
+func (x *targetDiff) match(d *manifests.Endpoint, s *otc.Service) {
+	inShard := x.inShard(d.Set, d.Name)
+	k := owner{d.Set, d.Name}
+	if es, ok := x.owned[k]; ok {
+		delete(x.owned, k)
+		if !inShard {
+			return
+		}
+		keep := es[0]
+		for _, dup := range es[1:] {
+			x.p.Duplicates++
+			x.add(Change{Action: Delete, Set: d.Set, Name: d.Name, ID: dup.ID, Current: dup, KeptID: keep.ID,
+				Reason: "duplicate of " + keep.ID + ", the oldest, which is kept"})
+		}
+		x.add(compare(d, s, keep, x.opts))
+		return
+	}
 
-		if first, ok := owned[k]; ok {
-			delete(owned, k)
-			keep := first
-			if dups := extra[k]; len(dups) > 0 {
-				delete(extra, k)
-				all := append([]*otc.Endpoint{first}, dups...)
-				slices.SortFunc(all, better)
-				keep = all[0]
-				if inShard {
-					for _, dup := range all[1:] {
-						x.remove(d.Set, d.Name, dup, "duplicate of "+keep.ID+", which is kept")
-					}
-				}
-			}
-			if inShard {
-				x.add(compare(d, s, keep, opts))
-			}
-			continue
-		}
-
-		// Nothing owned: an endpoint with the natural key may be there.
-		nk := naturalOf(s.ID, d.VPCID)
-		gw := isGateway(s)
-		var match *otc.Endpoint
-		for _, e := range unmanaged[nk] {
-			if !taken[e] && (gw || strings.EqualFold(e.SubnetID, d.SubnetID)) {
-				match = e
-				break
-			}
-		}
-		if match != nil {
-			taken[match] = true
-			if inShard {
-				x.add(adopt(d, s, match, opts))
-			}
-			continue
-		}
-		var other *otc.Endpoint
-		for _, e := range foreign[nk] {
-			if gw || strings.EqualFold(e.SubnetID, d.SubnetID) {
-				other = e
-				break
-			}
-		}
-		if other != nil {
-			if inShard {
-				set, _ := other.TagValue(manifests.TagSet)
-				name, _ := other.TagValue(manifests.TagName)
-				x.add(Change{Action: Conflict, Set: d.Set, Name: d.Name, ID: other.ID, Desired: CreateBody(d, s), Current: other,
-					Reason: "same " + naturalKeyWords(gw) + " as " + set + "/" + name + ", which another set owns"})
-			}
-			continue
-		}
-		createsAll++
+	gw := isGateway(s)
+	x.scope.Keys = append(x.scope.Keys, keyOf(s, d, gw))
+	fits := func(e *otc.Endpoint) bool {
+		return !x.taken[e] && naturalOf(e.EndpointServiceID, e.VPCID) == naturalOf(s.ID, d.VPCID) &&
+			(gw || strings.EqualFold(e.SubnetID, d.SubnetID))
+	}
+	if i := slices.IndexFunc(x.nameless[d.Set], fits); i >= 0 {
+		e := x.nameless[d.Set][i]
+		x.taken[e] = true
 		if inShard {
-			x.creates++
-			x.add(Change{Action: Create, Set: d.Set, Name: d.Name, Desired: CreateBody(d, s), Reason: createReason(d, s, gw)})
+			x.add(renamed(compare(d, s, e, x.opts), gw))
 		}
+		return
 	}
+	if i := slices.IndexFunc(x.unmanaged[naturalOf(s.ID, d.VPCID)], fits); i >= 0 {
+		e := x.unmanaged[naturalOf(s.ID, d.VPCID)][i]
+		x.taken[e] = true
+		if inShard {
+			x.add(adopt(d, s, e, x.opts))
+		}
+		return
+	}
+	x.createsAll++
+	if inShard {
+		x.creates++
+		x.add(Change{Action: Create, Set: d.Set, Name: d.Name, Desired: CreateBody(d, s), Reason: createReason(d, s, gw)})
+	}
+}
 
-	// What is left is owned by a declared set but no longer declared.
-	for k, e := range owned {
-		if !opts.Shard.Contains(t.ProjectID, k.set, k.name) {
+// renamed explains the change for an endpoint of the set that lost its
+// name tag: compare makes it a tag (the name tag is missing), or a
+// replace or conflict where more than tags differ.
+func renamed(c Change, gateway bool) Change {
+	c.Reason = "lost its " + manifests.TagName + " tag; the same " + naturalKeyWords(gateway) + "; " + c.Reason
+	return c
+}
+
+// leftovers plans the endpoints owned by a declared set but no longer
+// declared (with --prune), their duplicates with them, and those of the
+// set without a name tag that no declared endpoint matched.
+func (x *targetDiff) leftovers() {
+	for k, es := range x.owned {
+		if !x.inShard(k.set, k.name) {
 			continue
 		}
-		reason := "no longer declared"
-		if _, ok := e.TagValue(manifests.TagName); !ok {
-			reason = "owned by the set but without a " + manifests.TagName + " tag"
-		}
-		x.remove(k.set, k.name, e, reason)
-		for _, dup := range extra[k] {
-			x.remove(k.set, k.name, dup, reason)
+		for _, e := range es {
+			x.remove(k.set, k.name, e, "no longer declared")
 		}
 	}
-
-	if w := quotaWarning(t, x.creates, createsAll, opts.Shard, in.Quota); w != "" {
-		p.Warnings = append(p.Warnings, w)
+	for set, es := range x.nameless {
+		for _, e := range es {
+			if !x.taken[e] && x.inShard(set, "") {
+				x.remove(set, "", e, "owned by the set but without a "+manifests.TagName+" tag, and no declared endpoint has its "+
+					naturalKeyWords(strings.EqualFold(e.ServiceType, otc.ServiceGateway)))
+			}
+		}
 	}
-
-	slices.SortFunc(p.Changes[start:], compareChanges)
-	return problems
 }
 
 // appendNew appends e unless an endpoint with its id is there already

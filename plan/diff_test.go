@@ -221,11 +221,13 @@ func TestDiff(t *testing.T) {
 			want:     []line{{Adopt, "p/a", "u2"}},
 		},
 		{
-			name:     "another set's endpoint with the natural key: conflict even with --adopt",
+			// The plan of a set is the same whichever other manifests are
+			// passed: another set's endpoint is never in the way.
+			name:     "another set's endpoint with the natural key: create, as if it were not there",
 			opts:     all,
 			desired:  []*manifests.Endpoint{want("p", "a")},
 			observed: []otc.Endpoint{have("o1", "other", "a")},
-			want:     []line{{Conflict, "p/a", "o1"}}, reason: "other/a, which another set owns",
+			want:     []line{{Create, "p/a", ""}},
 		},
 		{
 			name:     "another set's endpoint of the same name elsewhere: untouched",
@@ -235,14 +237,35 @@ func TestDiff(t *testing.T) {
 			want:     []line{}, noop: 1,
 		},
 		{
-			name:    "duplicates: the accepted one is kept, the older creating one deleted",
+			// The keeper rule reads facts that never change (created_at,
+			// id), not the status, so overlapping runs agree on it.
+			name:    "duplicates: the oldest is kept, whatever its status",
 			opts:    all,
 			desired: []*manifests.Endpoint{want("p", "a")},
 			observed: []otc.Endpoint{
 				have("e1", "p", "a", status(otc.StatusCreating), age(-time.Hour)),
 				have("e2", "p", "a", age(time.Hour)),
 			},
-			want: []line{{Delete, "p/a", "e1"}}, noop: 1, reason: "duplicate of e2",
+			want: []line{{Delete, "p/a", "e2"}}, noop: 1, reason: "duplicate of e1, the oldest, which is kept",
+		},
+		{
+			name:    "duplicates created in the same second: the smallest id is kept",
+			opts:    all,
+			desired: []*manifests.Endpoint{want("p", "a")},
+			observed: []otc.Endpoint{
+				have("e3", "p", "a"), have("e1", "p", "a", status(otc.StatusCreating)), have("e2", "p", "a"),
+			},
+			want: []line{{Delete, "p/a", "e2"}, {Delete, "p/a", "e3"}}, noop: 1, reason: "duplicate of e1",
+		},
+		{
+			name:    "a failed keeper is replaced, its duplicates deleted",
+			opts:    Options{},
+			desired: []*manifests.Endpoint{want("p", "a")},
+			observed: []otc.Endpoint{
+				have("e1", "p", "a", status(otc.StatusFailed), age(-time.Hour)),
+				have("e2", "p", "a"),
+			},
+			want: []line{{Delete, "p/a", "e2"}, {Replace, "p/a", "e1"}},
 		},
 		{
 			name:    "duplicates, none accepted: the oldest is kept",
@@ -256,14 +279,23 @@ func TestDiff(t *testing.T) {
 			want: []line{{Delete, "p/a", "e1"}, {Delete, "p/a", "e3"}}, noop: 1,
 		},
 		{
-			name:    "duplicates without --prune: counted",
-			opts:    Options{Adopt: true, AllowReplace: true},
+			name:    "duplicates need no flag",
+			opts:    Options{},
 			desired: []*manifests.Endpoint{want("p", "a")},
 			observed: []otc.Endpoint{
 				have("e1", "p", "a"),
 				have("e2", "p", "a", age(time.Hour)),
 			},
-			want: []line{}, noop: 1, unpruned: 1,
+			want: []line{{Delete, "p/a", "e2"}}, noop: 1,
+		},
+		{
+			name:    "duplicates of a name no longer declared: pruned with it",
+			opts:    all,
+			desired: []*manifests.Endpoint{want("p", "a")},
+			observed: []otc.Endpoint{
+				have("e1", "p", "a"), have("e2", "p", "gone"), have("e3", "p", "gone", age(time.Hour)),
+			},
+			want: []line{{Delete, "p/gone", "e2"}, {Delete, "p/gone", "e3"}}, noop: 1,
 		},
 		{
 			name:     "listed twice (pages shifted): one endpoint, not a duplicate",
@@ -305,6 +337,33 @@ func TestDiff(t *testing.T) {
 			desired:  []*manifests.Endpoint{want("p", "a")},
 			observed: []otc.Endpoint{have("e1", "p", "a", status(otc.StatusDeleting)), have("e2", "p", "gone", status(otc.StatusDeleting))},
 			want:     []line{{Create, "p/a", ""}},
+		},
+		{
+			name:    "lost its name tag: tagged again by natural key, not created twice",
+			desired: []*manifests.Endpoint{want("p", "a")},
+			observed: []otc.Endpoint{have("e1", "", "", func(e *otc.Endpoint) {
+				e.Tags = []otc.Tag{{Key: manifests.TagSet, Value: "p"}, {Key: "team", Value: "p"}}
+			})},
+			want: []line{{Tag, "p/a", "e1"}}, reason: "lost its vpcepctl-name tag; the same service, VPC and subnet; tags: +vpcepctl-name=a",
+		},
+		{
+			name:    "lost its name tag, other subnet: no match; created, and the other pruned",
+			opts:    all,
+			desired: []*manifests.Endpoint{want("p", "a")},
+			observed: []otc.Endpoint{have("e1", "", "", func(e *otc.Endpoint) {
+				e.SubnetID = subB
+				e.Tags = []otc.Tag{{Key: manifests.TagSet, Value: "p"}}
+			})},
+			want: []line{{Delete, "p/", "e1"}, {Create, "p/a", ""}},
+		},
+		{
+			name:    "lost its name tag, two candidates: the oldest is tagged",
+			desired: []*manifests.Endpoint{want("p", "a")},
+			observed: []otc.Endpoint{
+				have("e2", "", "", func(e *otc.Endpoint) { e.Tags = []otc.Tag{{Key: manifests.TagSet, Value: "p"}} }),
+				have("e1", "", "", age(time.Hour), func(e *otc.Endpoint) { e.Tags = []otc.Tag{{Key: manifests.TagSet, Value: "p"}} }),
+			},
+			want: []line{{Tag, "p/a", "e2"}}, unpruned: 1,
 		},
 		{
 			name:     "owned without a name tag: owned by the set, pruned",

@@ -116,6 +116,8 @@ func age(d time.Duration) func(*otc.Endpoint) {
 	return func(e *otc.Endpoint) { e.CreatedAt = otc.Time{Time: t0.Add(d)} }
 }
 
+const subRenamed = "cccccccc-0000-4000-8000-00000000000c"
+
 // scenario has every action and every status, several sets, an unmanaged
 // endpoint, another set's endpoint, duplicates, a gateway and an interface
 // service, in two targets.
@@ -140,6 +142,7 @@ func scenario() []Input {
 			want("payments", "app-adopt", func(d *manifests.Endpoint) { d.SubnetID = subB }),
 			want("payments", "app-billing", func(d *manifests.Endpoint) { d.VPCID = vpc2 }),
 			want("payments", "app-deleting"),
+			want("payments", "app-renamed", func(d *manifests.Endpoint) { d.SubnetID = subRenamed }),
 			want("search", "obs", gateway, func(d *manifests.Endpoint) { d.EnableDNS = ptr(true) }), // a gateway ignores enable_dns
 			want("search", "obs-rt", gateway, func(d *manifests.Endpoint) {
 				d.VPCID, d.RouteTables = vpc2, []string{"dddddddd-0000-4000-8000-00000000000d"}
@@ -167,6 +170,10 @@ func scenario() []Input {
 			have("ep-billing", "billing", "db", func(e *otc.Endpoint) { e.VPCID = vpc2 }),
 			have("ep-deleting", "payments", "app-deleting", status(otc.StatusDeleting)),
 			have("ep-old", "payments", "app-old"),
+			have("ep-renamed", "", "", func(e *otc.Endpoint) { // lost its name tag
+				e.SubnetID = subRenamed
+				e.Tags = []otc.Tag{{Key: "team", Value: "payments"}, {Key: manifests.TagSet, Value: "payments"}}
+			}),
 			have("ep-retired", "retired", "cache", status(otc.StatusPendingAcceptance)),
 			have("ep-gw", "search", "obs", gatewayHave),
 			have("ep-gw-rt", "search", "obs-rt", gatewayHave, func(e *otc.Endpoint) {

@@ -151,6 +151,14 @@ func (s Shard) Contains(projectID, set, name string) bool {
 	return int(h%uint32(s.N)) == s.I
 }
 
+// flag returns "I/N", or "" for no sharding (the scope of a plan).
+func (s Shard) flag() string {
+	if s.N <= 1 {
+		return ""
+	}
+	return s.String()
+}
+
 // String returns "I/N", or "all" for no sharding.
 func (s Shard) String() string {
 	if s.N <= 1 {
@@ -185,6 +193,9 @@ type Change struct {
 	Reason    string                     `json:"reason"`
 	Desired   *otc.CreateEndpointRequest `json:"desired"`
 	Current   *otc.Endpoint              `json:"current"`
+	// KeptID is, on the delete of a duplicate, the endpoint kept for the
+	// name (the keeper rule of DESIGN.md "Ownership").
+	KeptID string `json:"kept_id,omitempty"`
 }
 
 // Target returns the change's target.
@@ -238,12 +249,22 @@ type Plan struct {
 	Targets       []Target `json:"targets"`
 	Summary       Summary  `json:"summary"`
 	Changes       []Change `json:"changes"`
+	// Scope is what the plan was made for: the flags that shaped it, and
+	// per target what its fingerprint covers (see scope.go).
+	Scope Scope `json:"scope"`
+	// Observed are the endpoints the fingerprint covers, each with a digest
+	// of what the plan depends on, so that a stale plan file can name what
+	// changed.
+	Observed []Digest `json:"observed"`
 
 	// Unpruned counts owned endpoints that --prune would delete (no longer
-	// declared, or duplicates of a name). Like Warnings it is advice for
-	// the person reading the plan, not part of the JSON document: a plan
-	// read back from a file has neither.
+	// declared). Like Warnings it is advice for the person reading the
+	// plan, not part of the JSON document: a plan read back from a file
+	// has neither.
 	Unpruned int `json:"-"`
+	// Duplicates counts the endpoints planned for deletion as duplicates
+	// of a name (metrics).
+	Duplicates int `json:"-"`
 	// Warnings are printed with the plan (quota).
 	Warnings []string `json:"-"`
 }

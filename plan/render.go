@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 )
 
@@ -93,11 +94,11 @@ func WriteText(w io.Writer, p *Plan, o TextOptions) error {
 		}
 	}
 	if p.Unpruned > 0 {
-		what := "owned endpoints are no longer declared or are duplicates"
+		what := "owned endpoints are no longer declared; --prune deletes them"
 		if p.Unpruned == 1 {
-			what = "owned endpoint is no longer declared or is a duplicate"
+			what = "owned endpoint is no longer declared; --prune deletes it"
 		}
-		bw.WriteString(strconv.Itoa(p.Unpruned) + " " + what + "; --prune deletes them.\n")
+		bw.WriteString(strconv.Itoa(p.Unpruned) + " " + what + ".\n")
 	}
 	for _, wn := range p.Warnings {
 		if o.Color {
@@ -130,6 +131,22 @@ func WriteJSON(w io.Writer, p *Plan) error {
 	}
 	if doc.Changes == nil {
 		doc.Changes = []Change{}
+	}
+	if doc.Observed == nil {
+		doc.Observed = []Digest{}
+	}
+	doc.Scope.Targets = slices.Clone(doc.Scope.Targets)
+	if doc.Scope.Targets == nil {
+		doc.Scope.Targets = []TargetScope{}
+	}
+	for i := range doc.Scope.Targets {
+		ts := &doc.Scope.Targets[i]
+		if ts.Sets == nil {
+			ts.Sets = []string{}
+		}
+		if ts.Keys == nil {
+			ts.Keys = []NaturalKey{}
+		}
 	}
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
@@ -171,10 +188,37 @@ func Read(r io.Reader) (*Plan, error) {
 	if counted != p.Summary {
 		return nil, fmt.Errorf("plan file: summary %+v does not count its changes (%+v)", p.Summary, counted)
 	}
+	if err := p.checkScope(targets); err != nil {
+		return nil, err
+	}
 	if p.Changes == nil {
 		p.Changes = []Change{}
 	}
 	return &p, nil
+}
+
+// checkScope reports what makes a plan file's scope unusable: a plan from
+// before scopes were recorded, a shard that does not parse, scope targets
+// that are not the plan's.
+func (p *Plan) checkScope(targets map[Target]bool) error {
+	if len(p.Scope.Targets) == 0 && len(p.Targets) > 0 {
+		return errors.New("plan file has no scope (made by an older vpcepctl?); run plan again")
+	}
+	if _, err := p.Scope.ShardOf(); err != nil {
+		return fmt.Errorf("plan file: %w", err)
+	}
+	seen := map[Target]bool{}
+	for _, ts := range p.Scope.Targets {
+		t := Target{ts.Region, ts.ProjectID}
+		if !targets[t] || seen[t] {
+			return fmt.Errorf("plan file: scope target %s is not one of the plan's targets, or twice", t)
+		}
+		seen[t] = true
+	}
+	if len(seen) != len(targets) {
+		return errors.New("plan file: a target has no scope")
+	}
+	return nil
 }
 
 // check reports what makes a change of a plan file unusable.

@@ -43,7 +43,7 @@ func TestWriteTextOneTarget(t *testing.T) {
 	if want := "    ! payments/app-drift ep-drift (forces replacement: port_ip 10.0.0.10 -> 10.0.0.30, "; !strings.Contains(got, "\n"+strings.TrimPrefix(want, "  ")) {
 		t.Errorf("no line %q in\n%s", want, got)
 	}
-	if want := "4 owned endpoints are no longer declared or are duplicates; --prune deletes them.\n"; !strings.Contains(got, want) {
+	if want := "2 owned endpoints are no longer declared; --prune deletes them.\n"; !strings.Contains(got, want) {
 		t.Errorf("no line %q in\n%s", want, got)
 	}
 	for _, unchanged := range []string{"app-ok", "app-creating", "app-pending", "search/obs"} {
@@ -62,7 +62,7 @@ func TestWriteTextNoChanges(t *testing.T) {
 		t.Errorf("WriteText(no changes) = %q, want %q", got, want)
 	}
 	p.Unpruned = 1
-	if got := text(p); !strings.HasPrefix(got, "1 owned endpoint is no longer declared or is a duplicate; --prune deletes them.\n") {
+	if got := text(p); !strings.HasPrefix(got, "1 owned endpoint is no longer declared; --prune deletes it.\n") {
 		t.Errorf("WriteText(1 unpruned) = %q", got)
 	}
 }
@@ -89,7 +89,9 @@ func TestJSONDocument(t *testing.T) {
 		slices.Sort(ks)
 		return ks
 	}
-	if got, want := keys(doc), []string{"changes", "fingerprint", "format_version", "summary", "targets"}; !reflect.DeepEqual(got, want) {
+	// DESIGN.md's keys, and what a plan file records to be checked
+	// against a fresh listing (scope, observed).
+	if got, want := keys(doc), []string{"changes", "fingerprint", "format_version", "observed", "scope", "summary", "targets"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("document keys %v, want %v", got, want)
 	}
 	var summary map[string]json.RawMessage
@@ -100,7 +102,11 @@ func TestJSONDocument(t *testing.T) {
 	var changes []map[string]json.RawMessage
 	json.Unmarshal(doc["changes"], &changes)
 	for _, c := range changes {
-		if got, want := keys(c), []string{"action", "current", "desired", "id", "name", "project_id", "reason", "region", "set"}; !reflect.DeepEqual(got, want) {
+		want := []string{"action", "current", "desired", "id", "name", "project_id", "reason", "region", "set"}
+		if _, dup := c["kept_id"]; dup { // the delete of a duplicate names the endpoint kept
+			want = []string{"action", "current", "desired", "id", "kept_id", "name", "project_id", "reason", "region", "set"}
+		}
+		if got := keys(c); !reflect.DeepEqual(got, want) {
 			t.Errorf("change keys %v, want %v", got, want)
 		}
 		if string(c["action"]) == `"noop"` {
@@ -167,7 +173,14 @@ func TestReadRejects(t *testing.T) {
 		{"target not listed", `"region": "eu-nl",
       "project_id"`, `"region": "eu-fr",
       "project_id"`, "not among the plan's targets"},
-		{"summary", `"create": 3`, `"create": 4`, "does not count its changes"},
+		{"summary", `"create": 4`, `"create": 5`, "does not count its changes"},
+		{"no scope (an older plan file)", `"scope": {`, `"scope_": {`, "no scope"},
+		{"scope of another target", `"region": "eu-nl",
+        "project_id": "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+        "sets"`, `"region": "eu-fr",
+        "project_id": "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+        "sets"`, "scope target eu-fr"},
+		{"bad shard", `"scope": {`, `"scope": {"shard": "3/2",`, "shard \"3/2\""},
 		{"delete without id", `"id": "ep-old"`, `"id": ""`, "delete without an id"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -189,7 +202,7 @@ func TestQuotaWarnings(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := p.QuotaWarnings(map[Target]*otc.Quota{targetA: {Used: 49, Quota: 50}, targetB: {Used: 0, Quota: 50}})
-	want := []string{"eu-de/" + projA + ": 2 endpoints to create, but only 1 more fit in the quota (49 of 50 used); creates beyond it fail with Endpoint.1018"}
+	want := []string{"eu-de/" + projA + ": 3 endpoints to create, but only 1 more fit in the quota (49 of 50 used); creates beyond it fail with Endpoint.1018"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("QuotaWarnings = %q, want %q", got, want)
 	}

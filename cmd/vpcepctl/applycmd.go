@@ -102,7 +102,7 @@ func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error
 
 	var p *plan.Plan
 	if saved != nil {
-		p, err = s.checkFresh(ctx, saved, opts)
+		p, err = s.checkFresh(ctx, saved)
 	} else {
 		p, _, err = s.makePlan(ctx, ms, opts)
 	}
@@ -172,6 +172,9 @@ func (a *app) applyInput(f *applyFlags, planFile string) ([]*manifests.Manifest,
 	}
 	if planFile != "" {
 		saved, err := readPlanFile(planFile)
+		if err == nil {
+			err = checkPlanFlags(opts, &saved.Scope)
+		}
 		return nil, saved, opts, err
 	}
 	ms, err := a.loadManifests(f.files)
@@ -230,38 +233,74 @@ func readPlanFile(path string) (*plan.Plan, error) {
 	return p, nil
 }
 
-// checkFresh lists the plan's targets again and refuses a plan whose
-// fingerprint no longer matches.
-func (s *session) checkFresh(ctx context.Context, p *plan.Plan, opts plan.Options) (*plan.Plan, error) {
+// checkFresh lists the plan's targets again and checks the saved plan
+// against what exists now, before anything is sent: its fingerprint
+// (stale: the refusal names what changed), each change's ownership (an
+// edited file), and its creates against the quota read now.
+func (s *session) checkFresh(ctx context.Context, p *plan.Plan) (*plan.Plan, error) {
+	observed := map[plan.Target][]otc.Endpoint{}
+	quotas := map[plan.Target]*otc.Quota{}
 	var inputs []plan.Input
 	for _, t := range p.Targets {
 		c, rt, err := s.client(ctx, t)
 		if err != nil {
 			return nil, err
 		}
-		eps, err := c.ListEndpoints(ctx, otc.ListOptions{})
+		q, err := c.EndpointQuota(ctx)
+		if err != nil {
+			s.a.log.Warn("quota not read; the plan's creates cannot be checked against it", "target", rt.String(), "err", err)
+		}
+		bound := 0
+		if q != nil {
+			bound, quotas[rt] = otc.ListBound(q.Quota), q
+		}
+		eps, err := c.ListEndpoints(ctx, otc.ListOptions{MaxEndpoints: bound})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", rt, err)
 		}
+		observed[rt] = eps
 		inputs = append(inputs, plan.Input{Target: rt, Observed: eps})
 	}
-	if fp := plan.Fingerprint(inputs, opts.Shard); fp != p.Fingerprint {
-		return nil, invalid(fmt.Errorf("%w (plan %s, now %s; a plan file must also be applied with the --shard it was made with)",
-			plan.ErrStale, short(p.Fingerprint), short(fp)))
+	if err := p.CheckFresh(observed); err != nil {
+		return nil, invalid(fmt.Errorf("%w; run plan again", err))
 	}
+	if err := p.CheckChanges(observed); err != nil {
+		return nil, invalid(err)
+	}
+	p.Warnings = p.QuotaWarnings(quotas)
 	sets := map[string]bool{}
-	for _, c := range p.Changes {
-		sets[c.Set] = true
+	for _, ts := range p.Scope.Targets {
+		for _, set := range ts.Sets {
+			sets[set] = true
+		}
 	}
 	s.observeCounts(inputs, sets, p)
 	return p, nil
 }
 
-func short(fp string) string {
-	if len(fp) > 19 {
-		return fp[:19]
+// checkPlanFlags refuses flags that would make a plan other than the one
+// in the file: the file records how it was made, and applies as made.
+func checkPlanFlags(opts plan.Options, sc *plan.Scope) error {
+	var bad []string
+	if opts.Shard.N > 1 && opts.Shard.String() != sc.Shard {
+		made := sc.Shard
+		if made == "" {
+			made = "no shard"
+		}
+		bad = append(bad, fmt.Sprintf("--shard %s (the plan was made with %s)", opts.Shard, made))
 	}
-	return fp
+	for _, f := range []struct {
+		name      string
+		given, in bool
+	}{{"--adopt", opts.Adopt, sc.Adopt}, {"--prune", opts.Prune, sc.Prune}, {"--allow-replace", opts.AllowReplace, sc.AllowReplace}} {
+		if f.given && !f.in {
+			bad = append(bad, f.name+" (the plan was made without it)")
+		}
+	}
+	if len(bad) > 0 {
+		return invalid(fmt.Errorf("a plan file applies as it was made: %s; make a new plan with the flags you want", strings.Join(bad, ", ")))
+	}
+	return nil
 }
 
 func confirm(in io.Reader, out io.Writer, p *plan.Plan) (bool, error) {
@@ -288,17 +327,21 @@ func (a *app) groupMetrics(rm *runMetrics, command string, ms []*manifests.Manif
 	for _, m := range ms {
 		sets[m.Set] = true
 	}
+	shard := opts.Shard
 	if saved != nil {
-		for _, c := range saved.Changes {
-			sets[c.Set] = true
+		for _, ts := range saved.Scope.Targets {
+			for _, set := range ts.Sets {
+				sets[set] = true
+			}
 		}
+		shard, _ = saved.Scope.ShardOf()
 	}
 	if len(sets) == 1 {
 		for s := range sets {
 			rm.group("set", s)
 		}
 	}
-	if opts.Shard.N > 1 {
-		rm.group("shard", shardLabel(opts.Shard.I))
+	if shard.N > 1 {
+		rm.group("shard", shardLabel(shard.I))
 	}
 }

@@ -250,23 +250,26 @@ func (s *session) observe(ctx context.Context, ms []*manifests.Manifest) ([]plan
 func (s *session) observeTarget(ctx context.Context, c *otc.Client, in *plan.Input) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		eps, err := c.ListEndpoints(gctx, otc.ListOptions{})
+		// The quota first: it bounds the listing (a server whose pages do
+		// not end cannot hold the run).
+		q, err := c.EndpointQuota(gctx)
+		switch {
+		case err != nil && gctx.Err() != nil:
+			return nil // another call failed first; that error is reported
+		case err != nil:
+			s.a.log.Warn("quota not read; the plan cannot check it", "target", in.Target.String(), "err", err)
+		default:
+			in.Quota = q
+		}
+		bound := 0
+		if q != nil {
+			bound = otc.ListBound(q.Quota)
+		}
+		eps, err := c.ListEndpoints(gctx, otc.ListOptions{MaxEndpoints: bound})
 		if err != nil {
 			return fmt.Errorf("%s: %w", in.Target, err)
 		}
 		in.Observed = eps
-		return nil
-	})
-	g.Go(func() error {
-		q, err := c.EndpointQuota(gctx)
-		if err != nil {
-			if gctx.Err() != nil {
-				return nil // another call failed first; that error is reported
-			}
-			s.a.log.Warn("quota not read; the plan cannot check it", "target", in.Target.String(), "err", err)
-			return nil
-		}
-		in.Quota = q
 		return nil
 	})
 	// Services: once each, by id or name.

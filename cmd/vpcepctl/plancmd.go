@@ -104,7 +104,7 @@ func (a *app) plan(cmd *cobra.Command, rm *runMetrics, ms []*manifests.Manifest,
 func (a *app) printPlan(p *plan.Plan, format string, w io.Writer) error {
 	if format == "json" {
 		if p.Unpruned > 0 {
-			fmt.Fprintf(a.stderr, "vpcepctl: warning: %d owned endpoint(s) no longer declared or duplicated; --prune deletes them\n", p.Unpruned)
+			fmt.Fprintf(a.stderr, "vpcepctl: warning: %d owned endpoint(s) no longer declared; --prune deletes them\n", p.Unpruned)
 		}
 		for _, wn := range p.Warnings {
 			fmt.Fprintf(a.stderr, "vpcepctl: warning: %s\n", wn)

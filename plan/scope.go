@@ -1,0 +1,323 @@
+package plan
+
+import (
+	"bytes"
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/vpcepctl/vpcepctl/manifests"
+	"github.com/vpcepctl/vpcepctl/otc"
+)
+
+// This file holds what a plan depends on, so that apply PLANFILE can check
+// a saved plan against a fresh listing without the manifests (DESIGN.md
+// "Plan"). Policy: a plan depends on the endpoints its declared sets own
+// (in its shard; those without a name tag in any shard, since any declared
+// name may claim them) and on the unmanaged endpoints that share a natural
+// key with a declared endpoint that has no endpoint of its own (adoption
+// candidates). Nothing else: another team's endpoint never makes a plan
+// stale. A plan file may only touch what its sets own (CheckChanges).
+
+// Scope is what a plan was made for: the flags that shaped it and, per
+// target, the sets it declares and the natural keys it looked for.
+type Scope struct {
+	Shard        string        `json:"shard,omitempty"` // "I/N"; empty: no sharding
+	Adopt        bool          `json:"adopt"`
+	Prune        bool          `json:"prune"`
+	AllowReplace bool          `json:"allow_replace"`
+	Targets      []TargetScope `json:"targets"`
+}
+
+// TargetScope is a plan's scope in one target.
+type TargetScope struct {
+	Region    string   `json:"region"`
+	ProjectID string   `json:"project_id"`
+	Sets      []string `json:"sets"`
+	// Keys are the natural keys of the declared endpoints that have no
+	// endpoint of their own (in every shard): the unmanaged endpoints with
+	// these keys are what the plan adopts, or could.
+	Keys []NaturalKey `json:"natural_keys"`
+	// Quota is the endpoint quota as the plan read it (nil: unknown).
+	Quota *Quota `json:"quota,omitempty"`
+}
+
+// Quota is the endpoint quota a plan was checked against.
+type Quota struct {
+	Used  int `json:"used"`
+	Quota int `json:"quota"`
+}
+
+// NaturalKey is what identifies an endpoint without tags: the service and
+// the VPC, and the subnet for interface services (empty for gateways).
+// Ids are lower case.
+type NaturalKey struct {
+	ServiceID string `json:"endpoint_service_id"`
+	VPCID     string `json:"vpc_id"`
+	SubnetID  string `json:"subnet_id,omitempty"`
+}
+
+func keyOf(s *otc.Service, d *manifests.Endpoint, gateway bool) NaturalKey {
+	k := NaturalKey{ServiceID: strings.ToLower(s.ID), VPCID: strings.ToLower(d.VPCID)}
+	if !gateway {
+		k.SubnetID = strings.ToLower(d.SubnetID)
+	}
+	return k
+}
+
+func compareKeys(a, b NaturalKey) int {
+	return cmp.Or(strings.Compare(a.ServiceID, b.ServiceID), strings.Compare(a.VPCID, b.VPCID), strings.Compare(a.SubnetID, b.SubnetID))
+}
+
+// Digest is one endpoint a plan depends on and a digest of what it
+// depends on (status class, natural key, tags).
+type Digest struct {
+	ID     string `json:"id"`
+	Digest string `json:"digest"`
+}
+
+// ShardOf parses the scope's shard.
+func (s *Scope) ShardOf() (Shard, error) {
+	if s.Shard == "" {
+		return Shard{}, nil
+	}
+	i, n, ok := strings.Cut(s.Shard, "/")
+	si, err1 := strconv.Atoi(i)
+	sn, err2 := strconv.Atoi(n)
+	sh := Shard{I: si, N: sn}
+	if !ok || err1 != nil || err2 != nil || sn < 2 || sh.check() != nil {
+		return Shard{}, fmt.Errorf("scope: shard %q, want I/N with 0 <= I < N", s.Shard)
+	}
+	return sh, nil
+}
+
+// scopeIndex answers whether the plan depends on an endpoint of a target.
+type scopeIndex struct {
+	t     Target
+	shard Shard
+	sets  map[string]bool
+	keys  map[NaturalKey]bool
+}
+
+func (ix *scopeIndex) covers(e *otc.Endpoint) bool {
+	if e.Status == otc.StatusDeleting {
+		return false
+	}
+	if set, ok := e.TagValue(manifests.TagSet); ok {
+		name, _ := e.TagValue(manifests.TagName)
+		return ix.sets[set] && (name == "" || ix.shard.Contains(ix.t.ProjectID, set, name))
+	}
+	k := NaturalKey{ServiceID: strings.ToLower(e.EndpointServiceID), VPCID: strings.ToLower(e.VPCID)}
+	if ix.keys[k] { // a gateway's key
+		return true
+	}
+	k.SubnetID = strings.ToLower(e.SubnetID)
+	return k.SubnetID != "" && ix.keys[k]
+}
+
+// digest hashes what a plan depends on of one endpoint. The fields fixed
+// at create are not hashed beyond the natural key: they cannot change
+// without the id changing. An endpoint going from creating to accepted or
+// pendingAcceptance leaves it as it was; failing, being rejected or
+// changing tags changes it.
+func digest(t Target, e *otc.Endpoint) [sha256.Size]byte {
+	tags := slices.Clone(e.Tags)
+	slices.SortFunc(tags, func(a, b otc.Tag) int {
+		return cmp.Or(strings.Compare(a.Key, b.Key), strings.Compare(a.Value, b.Value))
+	})
+	var line []byte
+	for _, f := range []string{t.Region, t.ProjectID, e.ID, statusClass(e.Status),
+		strings.ToLower(e.EndpointServiceID), strings.ToLower(e.VPCID), strings.ToLower(e.SubnetID)} {
+		line = append(append(line, f...), 0)
+	}
+	for _, tg := range tags {
+		line = append(append(append(append(line, tg.Key...), 1), tg.Value...), 1)
+	}
+	return sha256.Sum256(line)
+}
+
+// Fingerprint hashes the scope and the endpoints of observed it covers,
+// and returns the digests of those endpoints (sorted by id, each once).
+// It depends on nothing's order: an endpoint listed twice counts once.
+func Fingerprint(s *Scope, observed map[Target][]otc.Endpoint) (string, []Digest) {
+	shard, _ := s.ShardOf()
+	type sum struct {
+		id  string
+		sum [sha256.Size]byte
+	}
+	var sums []sum
+	h := sha256.New()
+	fmt.Fprintf(h, "vpcepctl plan fingerprint 2\nshard %s\n", shard)
+	for _, ts := range s.Targets {
+		t := Target{ts.Region, ts.ProjectID}
+		fmt.Fprintf(h, "target %s sets %s\n", t, strings.Join(ts.Sets, ","))
+		ix := &scopeIndex{t: t, shard: shard, sets: map[string]bool{}, keys: map[NaturalKey]bool{}}
+		for _, set := range ts.Sets {
+			ix.sets[set] = true
+		}
+		for _, k := range ts.Keys {
+			fmt.Fprintf(h, "key %s %s %s\n", k.ServiceID, k.VPCID, k.SubnetID)
+			ix.keys[k] = true
+		}
+		for i := range observed[t] {
+			if e := &observed[t][i]; ix.covers(e) {
+				sums = append(sums, sum{e.ID, digest(t, e)})
+			}
+		}
+	}
+	slices.SortFunc(sums, func(a, b sum) int { return cmp.Or(strings.Compare(a.id, b.id), bytes.Compare(a.sum[:], b.sum[:])) })
+	sums = slices.CompactFunc(sums, func(a, b sum) bool { return a.id == b.id && a.sum == b.sum })
+	digests := make([]Digest, len(sums))
+	for i, x := range sums {
+		h.Write(x.sum[:])
+		digests[i] = Digest{ID: x.id, Digest: hex.EncodeToString(x.sum[:8])}
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), digests
+}
+
+// statusClass is the part of a status a plan depends on: creating,
+// accepted and pendingAcceptance all serve, and none is replaced.
+func statusClass(s string) string {
+	switch s {
+	case otc.StatusFailed, otc.StatusRejected:
+		return s
+	}
+	return "usable"
+}
+
+// CheckFresh compares a plan with the endpoints observed now. It returns
+// nil when the fingerprint still matches, and otherwise an error wrapping
+// ErrStale that names what changed (at most a few endpoints).
+func (p *Plan) CheckFresh(observed map[Target][]otc.Endpoint) error {
+	fp, now := Fingerprint(&p.Scope, observed)
+	if fp == p.Fingerprint {
+		return nil
+	}
+	was := make(map[string]string, len(p.Observed))
+	for _, d := range p.Observed {
+		was[d.ID] = d.Digest
+	}
+	byID := map[string]*otc.Endpoint{}
+	for t := range observed {
+		for i := range observed[t] {
+			byID[observed[t][i].ID] = &observed[t][i]
+		}
+	}
+	var what []string
+	for _, d := range now {
+		old, ok := was[d.ID]
+		switch {
+		case !ok:
+			what = append(what, "new "+describe(byID[d.ID]))
+		case old != d.Digest:
+			what = append(what, describe(byID[d.ID])+" changed status or tags")
+		}
+		delete(was, d.ID)
+	}
+	for _, d := range p.Observed {
+		if _, ok := was[d.ID]; ok {
+			what = append(what, d.ID+" is gone")
+		}
+	}
+	if len(what) == 0 {
+		return fmt.Errorf("%w: the plan file's scope or fingerprint was edited", ErrStale)
+	}
+	n := len(what)
+	if n > 5 {
+		what = append(what[:5], fmt.Sprintf("and %d more", n-5))
+	}
+	return fmt.Errorf("%w: %d endpoint(s) changed since it was made: %s", ErrStale, n, strings.Join(what, "; "))
+}
+
+// describe names an endpoint by id and, when it has them, set and name.
+func describe(e *otc.Endpoint) string {
+	if e == nil {
+		return "?"
+	}
+	set, ok := e.TagValue(manifests.TagSet)
+	if !ok {
+		return e.ID + " (unmanaged)"
+	}
+	name, _ := e.TagValue(manifests.TagName)
+	return e.ID + " (" + set + "/" + name + ")"
+}
+
+// ErrNotOwned says a plan file asks to touch an endpoint its sets do not
+// own (an edited file).
+var ErrNotOwned = errors.New("the plan file touches endpoints it does not own")
+
+// CheckChanges checks each change of a plan against the endpoints observed
+// now, before anything is sent: a delete, replace or tag touches only an
+// endpoint that carries the change's set tag and its name tag (a tag may
+// restore a missing name tag), an adopt only one without a set tag; every
+// desired body carries the change's own two tags. The error wraps
+// ErrNotOwned and names each offending change.
+func (p *Plan) CheckChanges(observed map[Target][]otc.Endpoint) error {
+	byID := map[Target]map[string]*otc.Endpoint{}
+	for t, eps := range observed {
+		m := make(map[string]*otc.Endpoint, len(eps))
+		for i := range eps {
+			m[eps[i].ID] = &eps[i]
+		}
+		byID[t] = m
+	}
+	var errs []error
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		if err := c.checkOwned(byID[c.Target()][c.ID]); err != nil {
+			errs = append(errs, fmt.Errorf("changes[%d] (%s %s/%s %s): %w", i, c.Action, c.Set, c.Name, c.ID, err))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w:\n%w", ErrNotOwned, errors.Join(errs...))
+	}
+	return nil
+}
+
+// checkOwned reports what makes a change touch something it does not own;
+// e is the endpoint with the change's id now (nil: none).
+func (c *Change) checkOwned(e *otc.Endpoint) error {
+	if c.Action == Conflict || c.Action == Noop {
+		return nil
+	}
+	if c.Desired != nil && c.Action != Delete {
+		set, _ := tagOf(c.Desired.Tags, manifests.TagSet)
+		name, _ := tagOf(c.Desired.Tags, manifests.TagName)
+		if set != c.Set || name != c.Name {
+			return fmt.Errorf("its desired tags are %s=%s, %s=%s, want the change's own", manifests.TagSet, set, manifests.TagName, name)
+		}
+	}
+	if c.Action == Create {
+		return nil
+	}
+	if e == nil {
+		return errors.New("no such endpoint now")
+	}
+	set, hasSet := e.TagValue(manifests.TagSet)
+	name, _ := e.TagValue(manifests.TagName)
+	switch c.Action {
+	case Adopt:
+		if hasSet {
+			return fmt.Errorf("the endpoint carries %s=%s; adopt takes only endpoints without it", manifests.TagSet, set)
+		}
+	default:
+		if !hasSet || set != c.Set || name != c.Name && !(name == "" && c.Action != Delete) {
+			return fmt.Errorf("the endpoint carries %s=%q, %s=%q; %s touches only its own set and name", manifests.TagSet, set, manifests.TagName, name, c.Action)
+		}
+	}
+	return nil
+}
+
+func tagOf(tags []otc.Tag, key string) (string, bool) {
+	for _, t := range tags {
+		if t.Key == key {
+			return t.Value, true
+		}
+	}
+	return "", false
+}
