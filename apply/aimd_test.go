@@ -261,7 +261,7 @@ func aimdFigures(b *testing.B, serverRPS, clientRPS float64) (ratio, throttledSh
 	time.Sleep(100 * time.Millisecond)
 	b.ResetTimer()
 	start := time.Now()
-	rep := New(e.clients(), Options{Concurrency: 32, MaxRetries: 8}).Run(context.Background(), p)
+	rep := New(e.clients(), Options{Concurrency: 32}).Run(context.Background(), p)
 	d := time.Since(start)
 	b.StopTimer()
 	if rep.Summary.Succeeded != n {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +25,36 @@ type simEnv struct {
 	client *otc.Client
 	pacer  *AIMD
 	target plan.Target
+
+	mu      sync.Mutex
+	arrived func(r *http.Request) // called as each request arrives at the server
+}
+
+// onArrive sets the hook the server calls as each request arrives, before
+// it is handled.
+func (e *simEnv) onArrive(f func(r *http.Request)) {
+	e.mu.Lock()
+	e.arrived = f
+	e.mu.Unlock()
+}
+
+// route names a VPCEP request as the simulator counts it (create, delete,
+// list, get, tags, ...).
+func route(r *http.Request) string {
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	switch {
+	case len(parts) == 3 && parts[2] == "vpc-endpoints" && r.Method == http.MethodPost:
+		return "create"
+	case len(parts) == 3 && parts[2] == "vpc-endpoints":
+		return "list"
+	case len(parts) == 4 && parts[2] == "vpc-endpoints" && r.Method == http.MethodDelete:
+		return "delete"
+	case len(parts) == 4 && parts[2] == "vpc-endpoints":
+		return "get"
+	case len(parts) == 6 && parts[4] == "tags":
+		return "tags"
+	}
+	return "other"
 }
 
 // clientOpts shape the client of a simEnv.
@@ -35,6 +66,8 @@ type clientOpts struct {
 	retryMax   time.Duration // default 20ms
 	observer   otc.Observer
 	pacer      func(*AIMD) otc.Pacer // wraps the pacer (counting)
+	// handler wraps the simulator's handler (a server-side hook).
+	handler func(http.Handler) http.Handler
 }
 
 func newSimEnv(t testing.TB, so sim.Options, co clientOpts) *simEnv {
@@ -43,8 +76,39 @@ func newSimEnv(t testing.TB, so sim.Options, co clientOpts) *simEnv {
 		so.Seed = 1
 	}
 	s := sim.New(so)
-	srv := httptest.NewServer(s.Handler())
+	e := &simEnv{sim: s}
+	var h http.Handler = s.Handler()
+	if co.handler != nil {
+		h = co.handler(h)
+	}
+	inner := h
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.mu.Lock()
+		f := e.arrived
+		e.mu.Unlock()
+		if f != nil {
+			f(r)
+		}
+		inner.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
+	c, pacer := newClient(t, srv.URL, co)
+	e.url, e.client, e.pacer = srv.URL, c, pacer
+	e.target = plan.Target{Region: c.Region(), ProjectID: c.ProjectID()}
+	return e
+}
+
+// secondClient is another client of the same simulator (a second process:
+// its own token, connections and limiter).
+func (e *simEnv) secondClient(t testing.TB, co clientOpts) *otc.Client {
+	t.Helper()
+	c, _ := newClient(t, e.url, co)
+	return c
+}
+
+// newClient returns a client for the simulator at url, and its limiter.
+func newClient(t testing.TB, url string, co clientOpts) (*otc.Client, *AIMD) {
+	t.Helper()
 	if co.rate == 0 {
 		co.rate = 1000
 	}
@@ -65,7 +129,7 @@ func newSimEnv(t testing.TB, so sim.Options, co clientOpts) *simEnv {
 	t.Cleanup(tr.CloseIdleConnections)
 	prov, err := otc.NewProvider(otc.Options{
 		Credentials: otc.Credentials{
-			AuthURL: srv.URL + "/v3", Username: sim.Username, Password: sim.Password,
+			AuthURL: url + "/v3", Username: sim.Username, Password: sim.Password,
 			UserDomainName: sim.DomainName, ProjectID: sim.ProjectID, Region: sim.Region,
 		},
 		MaxRetries:     co.maxRetries,
@@ -87,8 +151,7 @@ func newSimEnv(t testing.TB, so sim.Options, co clientOpts) *simEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &simEnv{sim: s, url: srv.URL, client: c, pacer: pacer,
-		target: plan.Target{Region: c.Region(), ProjectID: c.ProjectID()}}
+	return c, pacer
 }
 
 func (e *simEnv) clients() map[plan.Target]API { return map[plan.Target]API{e.target: e.client} }

@@ -88,7 +88,7 @@ func TestPollGetsOrLists(t *testing.T) {
 			f := newFakeAPI(tt.project)
 			p := newPoller(f, time.Hour, slog.New(slog.DiscardHandler))
 			p.listed = tt.listed
-			got, err := p.poll(context.Background(), ids(tt.waiting), nil)
+			got, _, err := p.poll(context.Background(), ids(tt.waiting), nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,7 +109,7 @@ func TestPollMissingFromList(t *testing.T) {
 	p := newPoller(f, time.Hour, slog.New(slog.DiscardHandler))
 	waiting := []string{"ep-00000", "ep-00001", "gone-1", "gone-2", "new-1", "new-2", "new-3", "new-4", "new-5"}
 	confirm := map[string]bool{"new-1": true, "new-2": true, "new-3": true, "new-4": true, "new-5": true}
-	got, err := p.poll(context.Background(), waiting, confirm)
+	got, _, err := p.poll(context.Background(), waiting, confirm, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,25 @@ type Result struct {
 	Attempts  int    `json:"attempts"`
 	Error     string `json:"error"`
 
+	// Reason is the plan's reason for the change (for people; not in the
+	// report document).
+	Reason  string `json:"-"`
 	skipped bool
+}
+
+// count sets the summary from the results.
+func (r *Report) count() {
+	r.Summary = ReportSummary{}
+	for _, res := range r.Results {
+		switch res.result() {
+		case Succeeded:
+			r.Summary.Succeeded++
+		case Failed:
+			r.Summary.Failed++
+		default:
+			r.Summary.Skipped++
+		}
+	}
 }
 
 func (r Result) result() string {

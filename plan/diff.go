@@ -125,15 +125,15 @@ func better(a, b *otc.Endpoint) int {
 	if r := cmp.Compare(statusRank(a.Status), statusRank(b.Status)); r != 0 {
 		return r
 	}
-	return keeperOrder(a, b)
+	return Keeper(a, b)
 }
 
-// keeperOrder is the keeper rule (DESIGN.md "Ownership"): of the endpoints
-// that carry one set/name, the oldest by created_at is kept, then the one
-// with the smallest id. Both are facts that never change, so every run,
+// Keeper orders endpoints by the keeper rule (DESIGN.md "Ownership"): of
+// the endpoints that carry one set/name, the first is kept: the oldest by
+// created_at, then the one with the smallest id. Both are facts that never change, so every run,
 // whenever it looks and whatever order the list came in, keeps the same
 // one, and runs that overlap converge.
-func keeperOrder(a, b *otc.Endpoint) int {
+func Keeper(a, b *otc.Endpoint) int {
 	if r := a.CreatedAt.Compare(b.CreatedAt.Time); r != 0 {
 		return r
 	}
@@ -329,11 +329,11 @@ func (x *targetDiff) index() {
 	}
 	for _, es := range x.owned {
 		if len(es) > 1 {
-			slices.SortFunc(es, keeperOrder)
+			slices.SortFunc(es, Keeper)
 		}
 	}
 	for _, es := range x.nameless {
-		slices.SortFunc(es, keeperOrder)
+		slices.SortFunc(es, Keeper)
 	}
 	for _, es := range x.unmanaged {
 		slices.SortFunc(es, better)

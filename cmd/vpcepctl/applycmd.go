@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,15 +22,16 @@ import (
 
 type applyFlags struct {
 	planFlags
-	client      clientFlags
-	yes         bool
-	report      string
-	wait        bool
-	noWait      bool
-	waitTimeout time.Duration
-	pollEvery   time.Duration
-	failFast    bool
-	grace       time.Duration
+	client       clientFlags
+	yes          bool
+	report       string
+	wait         bool
+	noWait       bool
+	waitTimeout  time.Duration
+	pollEvery    time.Duration
+	failFast     bool
+	grace        time.Duration
+	commitWindow time.Duration
 }
 
 func (a *app) applyCommand() *cobra.Command {
@@ -80,6 +82,7 @@ trouble), 3 invalid input or stale plan, 130/143 interrupted.`,
 	fs.DurationVar(&f.pollEvery, "poll-interval", 5*time.Second, "how often to poll the status while waiting")
 	fs.BoolVar(&f.failFast, "fail-fast", false, "stop dispatching after the first failure")
 	fs.DurationVar(&f.grace, "grace", 30*time.Second, "after SIGINT/SIGTERM, how long requests in flight may take to finish")
+	fs.DurationVar(&f.commitWindow, "commit-window", time.Minute, "after a create's answer was lost, how long it may still appear (a late commit): apply looks for it that long before sending it again")
 	return cmd
 }
 
@@ -131,7 +134,8 @@ func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error
 	prog := a.newProgress()
 	rep := apply.New(s.apis(), apply.Options{
 		Concurrency:  f.client.concurrency,
-		MaxRetries:   f.client.maxRetries,
+		CommitWindow: f.commitWindow,
+		Resends:      cmp.Or(f.client.maxRetries, -1), // --max-retries 0: none
 		Wait:         f.wait && !f.noWait,
 		WaitTimeout:  f.waitTimeout,
 		PollInterval: f.pollInterval(a.sim),

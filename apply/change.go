@@ -1,0 +1,205 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/plan"
+)
+
+// This file holds the steps of the changes other than create: tags,
+// deletes, and the waits for an endpoint's status.
+
+// retag makes the endpoint's tags those of the desired body: our own tags
+// and the user tags, removing tags no longer declared (as plan compares
+// them, so the next plan finds nothing to do). Tags are added before
+// others are removed, so a failure half-way never leaves an endpoint
+// without its ownership tags; unless adding first would pass the API's
+// limit of 20 tags.
+func (r *run) retag(ctx context.Context, j *job) error {
+	c := j.c
+	var cur []otc.Tag
+	if c.Current != nil {
+		cur = c.Current.Tags
+	}
+	add, del := plan.TagDiff(c.Desired.Tags, cur)
+	have := make(map[string]string, len(cur))
+	for _, t := range cur {
+		have[t.Key] = t.Value
+	}
+	newKeys := 0
+	for _, t := range add {
+		if _, ok := have[t.Key]; !ok {
+			newKeys++
+		}
+	}
+	remove := func() error {
+		if len(del) == 0 {
+			return nil
+		}
+		tags := make([]otc.Tag, len(del))
+		for i, k := range del {
+			// With the value it has: a delete matches key and value.
+			tags[i] = otc.Tag{Key: k, Value: have[k]}
+		}
+		n, err := j.tg.api.TagActionN(ctx, c.ID, "delete", tags)
+		j.r.Attempts += n
+		return tagError(c, "remove tags", err)
+	}
+	addTags := func() error {
+		if len(add) == 0 {
+			return nil
+		}
+		n, err := j.tg.api.TagActionN(ctx, c.ID, "create", add)
+		j.r.Attempts += n
+		return tagError(c, "add tags", err)
+	}
+	steps := []func() error{addTags, remove}
+	if len(cur)+newKeys > maxTags {
+		steps = []func() error{remove, addTags}
+	}
+	for i, s := range steps {
+		if err := s(); err != nil {
+			return err
+		}
+		if i == 0 {
+			ctx = otc.WithGate(ctx, nil) // the change is under way: its second call goes on
+		}
+	}
+	return nil
+}
+
+// tagError wraps a tag call's error; otc.ErrNotSent passes unwrapped for
+// step to see.
+func tagError(c *plan.Change, what string, err error) error {
+	if err == nil || errors.Is(err, otc.ErrNotSent) {
+		return err
+	}
+	return fmt.Errorf("%s %s/%s: %s: %w", c.Action, c.Set, c.Name, what, err)
+}
+
+// maxTags is the API's limit of tags per endpoint.
+const maxTags = 20
+
+// Error codes delete answers with for endpoints in transition.
+const (
+	codeBeingDeleted = "EndPoint.2018"
+	codeBeingCreated = "EndPoint.2019"
+)
+
+// delete deletes the change's endpoint (c.ID). An endpoint already gone
+// or being deleted counts as deleted (a resent delete whose first answer
+// was lost gets one of those); one still being created is waited for and
+// deleted then. It reports whether the delete was accepted.
+func (r *run) delete(j *job, prefix string) bool {
+	id := j.c.ID
+	for try := 0; ; try++ {
+		var derr error
+		err := r.step(j, func(ctx context.Context) error {
+			var n int
+			n, derr = j.tg.api.DeleteEndpointN(ctx, id)
+			j.r.Attempts += n
+			var ae *otc.APIError
+			switch {
+			case derr == nil, otc.IsNotFound(derr):
+				return nil
+			case errors.Is(derr, otc.ErrNotSent):
+				return derr
+			case errors.As(derr, &ae) && (ae.CodeIs(codeBeingDeleted) || ae.CodeIs(codeBeingCreated) && try == 0):
+				return nil
+			}
+			return fmt.Errorf("%sdelete %s: %w", prefix, id, derr)
+		})
+		var ae *otc.APIError
+		errors.As(derr, &ae)
+		switch {
+		case errors.Is(err, errNotStarted):
+			r.notStarted(j)
+			return false
+		case err != nil:
+			j.r.Error = err.Error()
+			return false
+		case derr == nil, otc.IsNotFound(derr), ae != nil && ae.CodeIs(codeBeingDeleted):
+			j.r.Status = otc.StatusDeleting
+			return true
+		}
+		// Still being created: wait until it settles, then delete it.
+		ep, ok := r.wait(j, id, false, r.dispatch, func(e *otc.Endpoint) bool { return e == nil || e.Status != otc.StatusCreating }, prefix)
+		if !ok {
+			if j.r.Error == "" { // the wait was cut short: it was not deleted
+				j.r.Error = fmt.Sprintf("%sdelete %s: %s while it was still being created", prefix, id, r.stopped())
+			}
+			return false
+		}
+		if ep == nil {
+			j.r.Status = otc.StatusDeleting
+			return true
+		}
+	}
+}
+
+// waitReady waits, with --wait, until the created endpoint j.r.ID settles:
+// accepted or pendingAcceptance succeed; failed (with the API's error
+// code) and rejected fail. A wait cut short by a stop leaves the last
+// status seen and no error: the endpoint exists.
+func (r *run) waitReady(j *job, prefix string) {
+	if !r.opts.Wait || j.r.Status == otc.StatusAccepted || j.r.Status == otc.StatusPendingAcceptance {
+		return
+	}
+	ep, ok := r.wait(j, j.r.ID, true, r.dispatch, func(e *otc.Endpoint) bool { return e == nil || e.Status != otc.StatusCreating }, prefix)
+	if !ok {
+		return
+	}
+	switch {
+	case ep == nil:
+		j.r.Error, j.r.Status = prefix+"endpoint disappeared while it was being created (GET answered 404 for longer than a read may lag)", ""
+		return
+	case ep.Status == otc.StatusFailed:
+		j.r.Error = prefix + "endpoint failed"
+		if len(ep.Error) > 0 {
+			j.r.Error += ": " + ep.Error[0].ErrorCode + ": " + ep.Error[0].ErrorMessage
+		}
+	case ep.Status == otc.StatusRejected:
+		j.r.Error = prefix + "endpoint rejected by the endpoint service"
+	}
+	j.r.Status = ep.Status
+}
+
+// waitGone waits until the endpoint id is gone (the API answers 404), for
+// at most WaitTimeout or until waiting ends. A wait cut short leaves the
+// status deleting and no error, unless prefix says what it was for (a
+// replace, which cannot go on without it).
+func (r *run) waitGone(j *job, id string, waiting context.Context, prefix string) bool {
+	_, ok := r.wait(j, id, false, waiting, func(e *otc.Endpoint) bool { return e == nil }, prefix)
+	if !ok {
+		if j.r.Error == "" && prefix != "" {
+			j.r.Error = fmt.Sprintf("%s%s while waiting for %s to be gone (status %s)", prefix, r.stopped(), id, j.r.Status)
+		}
+		return false
+	}
+	j.r.Status = "deleted"
+	return true
+}
+
+// wait waits, holding no worker, until done is true for the endpoint id
+// (nil: gone), for at most WaitTimeout or until waiting ends. It returns
+// the endpoint done was true for and true; or false, with j.r.Status the
+// last status seen and j.r.Error set when the wait timed out (a wait that
+// waiting cut short is no failure: the endpoint exists).
+func (r *run) wait(j *job, id string, confirmGone bool, waiting context.Context, done func(*otc.Endpoint) bool, prefix string) (*otc.Endpoint, bool) {
+	ctx, cancel := context.WithTimeout(waiting, r.opts.WaitTimeout)
+	defer cancel()
+	ep, err := j.tg.poller.wait(ctx, id, confirmGone, done)
+	if err == nil {
+		return ep, true
+	}
+	if ep != nil {
+		j.r.Status = ep.Status
+	}
+	if waiting.Err() == nil {
+		j.r.Error = fmt.Sprintf("%stimed out after %s waiting for %s (status %s)", prefix, r.opts.WaitTimeout, id, j.r.Status)
+	}
+	return ep, false
+}

@@ -1,0 +1,105 @@
+package apply
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vpcepctl/vpcepctl/manifests"
+	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/plan"
+)
+
+// This file holds the end-of-run sweep (DESIGN.md "Ownership"). Policy:
+// before a run that was not stopped returns, it lists once more every
+// target in which it created endpoints, after CommitWindow has passed since
+// the last create whose outcome was unknown (so that a late commit has
+// landed), and deletes the extras of the names it created, keeping one by
+// the keeper rule: those of a late commit, of an overlapping run, of
+// someone's copy. Each removal is a result of its own (a delete whose
+// reason names the endpoint kept), and a create whose endpoint was the
+// extra reports the keeper instead. Overlapping runs agree on the keeper,
+// so they converge instead of deleting each other's work twice.
+
+// sweep removes the duplicates of the names the plan created.
+func (r *run) sweep(p *plan.Plan) {
+	type key struct {
+		t         plan.Target
+		set, name string
+	}
+	created := map[key][]int{} // result indexes of the creates and replaces of a name
+	var targets []plan.Target
+	for i, c := range p.Changes {
+		if c.Action != plan.Create && c.Action != plan.Replace || r.targets[c.Target()] == nil {
+			continue
+		}
+		k := key{c.Target(), c.Set, c.Name}
+		if !slices.Contains(targets, k.t) {
+			targets = append(targets, k.t)
+		}
+		created[k] = append(created[k], i)
+	}
+	if len(created) == 0 || r.dispatch.Err() != nil {
+		return
+	}
+	r.mu.Lock()
+	last := r.ambiguous
+	r.mu.Unlock()
+	if wait := time.Until(last.Add(r.opts.CommitWindow)); !last.IsZero() && wait > 0 {
+		r.opts.Logger.Info("waiting for late commits of creates whose answers were lost, then removing duplicates", "wait", wait.Round(time.Second))
+		if sleep(r.dispatch, wait) != nil {
+			return
+		}
+	}
+
+	var extras []plan.Change
+	for _, t := range targets {
+		tg := r.targets[t]
+		var eps []otc.Endpoint
+		var err error
+		r.stepAlways(func(ctx context.Context) { eps, err = tg.api.ListEndpoints(ctx, otc.ListOptions{}) })
+		if err != nil {
+			r.opts.Logger.Warn("duplicates not swept: listing failed; the next run's plan deletes any", "target", t.String(), "err", err)
+			continue
+		}
+		byName := map[key][]*otc.Endpoint{}
+		for i := range eps {
+			e := &eps[i]
+			set, _ := e.TagValue(manifests.TagSet)
+			name, _ := e.TagValue(manifests.TagName)
+			if k := (key{t, set, name}); created[k] != nil && e.Status != otc.StatusDeleting {
+				byName[k] = append(byName[k], e)
+			}
+		}
+		for k, es := range byName {
+			if len(es) < 2 {
+				continue
+			}
+			slices.SortFunc(es, plan.Keeper)
+			keep := es[0]
+			for _, i := range created[k] {
+				if res := &r.rep.Results[i]; res.ID != keep.ID && slices.ContainsFunc(es[1:], func(e *otc.Endpoint) bool { return e.ID == res.ID }) {
+					res.ID, res.Status = keep.ID, keep.Status
+				}
+			}
+			for _, e := range es[1:] {
+				extras = append(extras, plan.Change{Action: plan.Delete, Set: k.set, Name: k.name, Region: t.Region, ProjectID: t.ProjectID,
+					ID: e.ID, Current: e, KeptID: keep.ID, Reason: "duplicate of " + keep.ID + ", the oldest, which is kept"})
+			}
+		}
+	}
+	if len(extras) == 0 {
+		return
+	}
+	slices.SortFunc(extras, func(a, b plan.Change) int {
+		return strings.Compare(a.Set+"/"+a.Name+" "+a.ID, b.Set+"/"+b.Name+" "+b.ID)
+	})
+	r.opts.Logger.Warn("removing duplicates the run found at its end", "count", len(extras))
+	base := len(r.rep.Results)
+	r.rep.Results = append(r.rep.Results, make([]Result, len(extras))...)
+	for i := range extras {
+		r.start(&extras[i], base+i)
+	}
+	r.pending.Wait()
+}
