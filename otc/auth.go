@@ -39,6 +39,7 @@ type Credentials struct {
 	AccessKey      string
 	SecretKey      string
 	SecurityToken  string // temporary AK/SK
+	TLS            TLS    // certificate checks and client certificate
 }
 
 // Mode names the authentication mode the credentials select.
@@ -173,6 +174,9 @@ func CredentialsFromEnv(getenv func(string) string, cloud string) (Credentials, 
 	set(&c.AccessKey, "OS_ACCESS_KEY", "OS_ACCESS_KEY_ID")
 	set(&c.SecretKey, "OS_SECRET_KEY", "OS_SECRET_ACCESS_KEY")
 	set(&c.SecurityToken, "OS_SECURITY_TOKEN")
+	set(&c.TLS.CACert, "OS_CACERT")
+	set(&c.TLS.Cert, "OS_CERT")
+	set(&c.TLS.Key, "OS_KEY")
 	if c.Region == "" && c.ProjectName != "" {
 		// OTC project names start with the region: eu-de_myproject.
 		if i := strings.IndexByte(c.ProjectName, '_'); i > 0 {
@@ -212,6 +216,10 @@ func loadCloud(paths []string, name string) (Credentials, error) {
 					SecurityToken  string `yaml:"security_token"`
 				} `yaml:"auth"`
 				RegionName string `yaml:"region_name"`
+				CACert     string `yaml:"cacert"`
+				Cert       string `yaml:"cert"`
+				Key        string `yaml:"key"`
+				Verify     any    `yaml:"verify"` // false, or (as requests takes it) a CA file
 			} `yaml:"clouds"`
 		}
 		if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -228,11 +236,34 @@ func loadCloud(paths []string, name string) (Credentials, error) {
 			ProjectID:      a.ProjectID, ProjectName: a.ProjectName, Region: cl.RegionName,
 			Token: a.Token, AccessKey: firstNonEmpty(a.AK, a.AccessKey), SecretKey: firstNonEmpty(a.SK, a.SecretKey),
 			SecurityToken: a.SecurityToken,
+			TLS:           TLS{CACert: cl.CACert, Cert: cl.Cert, Key: cl.Key},
+		}
+		switch v := cl.Verify.(type) {
+		case bool:
+			c.TLS.Insecure = !v
+		case string:
+			if b, err := strconv.ParseBool(v); err == nil {
+				c.TLS.Insecure = !b
+			} else if c.TLS.CACert == "" {
+				c.TLS.CACert = v
+			}
 		}
 		return c, nil
 	}
 	return c, configErrorf("clouds.yaml: cloud %q not found in %s", name, strings.Join(paths, ", "))
 }
+
+// Token lifetimes. A token is renewed tokenMargin before its expires_at,
+// but never sooner than minTokenRenewal after it was fetched: a token whose
+// expires_at is past or near by this machine's clock (a skewed clock, or
+// tokens that short-lived) would otherwise be fetched for every request.
+// Such a token (less than minTokenLife to live when fetched) is reported
+// once per run.
+const (
+	tokenMargin     = time.Minute
+	minTokenRenewal = time.Minute
+	minTokenLife    = 5 * time.Minute
+)
 
 // token is a project-scoped IAM token.
 type token struct {
@@ -240,8 +271,19 @@ type token struct {
 	projectID string
 	// catalog holds the public vpcep URLs of the token's catalog by region
 	// ("*" or "" for an entry without region), without /v1/{pid}.
-	catalog map[string]string
-	expires time.Time
+	catalog   map[string]string
+	expires   time.Time
+	fetched   time.Time // by this machine's clock
+	refreshAt time.Time // zero: used until refused (no expires_at)
+	// renewed is set on a token fetched because its predecessor was
+	// refused: if it is refused too within minTokenRenewal, the refusal
+	// stands (no third token).
+	renewed bool
+}
+
+// usable reports whether the token may still be sent at now.
+func (t *token) usable(now time.Time) bool {
+	return t.refreshAt.IsZero() || now.Before(t.refreshAt)
 }
 
 // endpoint returns the catalog's VPCEP base URL for region, and the region
@@ -268,9 +310,12 @@ func (t *token) endpoint(region string) (string, string) {
 // tokenSource fetches and caches one token per project. Concurrent callers
 // that need the same project's token share one fetch.
 type tokenSource struct {
-	creds Credentials
-	http  *retryablehttp.Client
-	now   func() time.Time
+	creds    Credentials
+	http     *retryablehttp.Client
+	now      func() time.Time
+	log      *slog.Logger
+	redactor *Redactor
+	skewOnce sync.Once
 
 	mu       sync.Mutex
 	tokens   map[string]*token // by project id and by "name:"+project name
@@ -285,12 +330,15 @@ type tokenCall struct {
 }
 
 func newTokenSource(opts Options) *tokenSource {
-	s := &tokenSource{creds: opts.Credentials, now: opts.Now,
+	s := &tokenSource{creds: opts.Credentials, now: opts.Now, log: opts.Logger, redactor: opts.Redactor,
 		tokens: map[string]*token{}, inflight: map[string]*tokenCall{}}
 	rc := retryablehttp.NewClient()
 	rc.HTTPClient = &http.Client{
 		Transport: &tokenTransport{base: baseTransport(opts.HTTPClient), obs: opts.Observer, now: opts.Now},
 		Timeout:   opts.RequestTimeout,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			return refuseRedirect(OpToken, req, via)
+		},
 	}
 	rc.Logger = nil
 	rc.RetryMax = opts.MaxRetries
@@ -305,6 +353,10 @@ func newTokenSource(opts Options) *tokenSource {
 			return false, ctx.Err()
 		}
 		st := tokenStateFrom(ctx)
+		var cl interface{ Class() Class }
+		if errors.As(err, &cl) && cl.Class() == Permanent { // a redirect, a certificate
+			return false, nil
+		}
 		if err != nil {
 			st.class = NetworkBeforeSend
 			st.lastErr = &NetError{Op: OpToken, Sent: true, Err: redactURLError(err), URL: st.server}
@@ -364,6 +416,11 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			code = strconv.Itoa(resp.StatusCode)
 		}
 		t.obs.Request(OpToken, code, t.now().Sub(start))
+	}
+	if err != nil {
+		if te := tlsFailure(OpToken, req.URL, err); te != nil {
+			return nil, te
+		}
 	}
 	return resp, err
 }
@@ -427,9 +484,15 @@ func (s *tokenSource) get(ctx context.Context, projectID, projectName, stale str
 	key := tokenKey(projectID, projectName)
 	for {
 		s.mu.Lock()
-		if t, ok := s.tokens[key]; ok && t.value != stale && (t.expires.IsZero() || s.now().Before(t.expires.Add(-time.Minute))) {
-			s.mu.Unlock()
-			return t, nil
+		if t, ok := s.tokens[key]; ok {
+			now := s.now()
+			if t.value != stale && t.usable(now) ||
+				// Refused although just renewed after a refusal: the
+				// refusal stands (the caller sees the same token).
+				t.value == stale && t.renewed && now.Sub(t.fetched) < minTokenRenewal {
+				s.mu.Unlock()
+				return t, nil
+			}
 		}
 		if call, ok := s.inflight[key]; ok {
 			s.mu.Unlock()
@@ -448,6 +511,9 @@ func (s *tokenSource) get(ctx context.Context, projectID, projectName, stale str
 		s.mu.Unlock()
 
 		call.tok, call.err = s.fetch(ctx, projectID, projectName)
+		if call.err == nil {
+			call.tok.renewed = stale != ""
+		}
 		s.mu.Lock()
 		delete(s.inflight, key)
 		if call.err == nil {
@@ -499,6 +565,10 @@ func (s *tokenSource) fetch(ctx context.Context, projectID, projectName string) 
 	req.Header.Set("Accept", "application/json")
 	resp, err := s.http.Do(req)
 	if err != nil {
+		var typed interface{ Class() Class }
+		if errors.As(err, &typed) && typed.Class() == Permanent { // a redirect, a certificate
+			return nil, redactURLError(err)
+		}
 		if ctx.Err() != nil { // the caller gave up: IAM is not to blame
 			return nil, &NetError{Op: OpToken, Sent: true, Err: redactURLError(err)}
 		}
@@ -512,25 +582,28 @@ func (s *tokenSource) fetch(ctx context.Context, projectID, projectName string) 
 		}
 		return nil, &NetError{Op: OpToken, Sent: true, Err: err, URL: st.server, Attempts: st.n}
 	}
+	t := &token{value: resp.Header.Get("X-Subject-Token"), catalog: map[string]string{}, fetched: s.now()}
+	s.redactor.Add(t.value) // before anything could print it
 	if resp.StatusCode/100 != 2 {
 		e := decodeError(OpToken, resp, data)
-		e.Message = redact(e.Message, s.creds.Secrets())
+		e.Message = s.redactor.Redact(e.Message)
+		if e.authProblem() != "" {
+			e.Hint = tokenHint(e, projectID, projectName)
+		}
 		return nil, e
 	}
 	var tr tokenResponse
 	if err := json.Unmarshal(data, &tr); err != nil {
-		return nil, &ResponseError{Op: OpToken, Status: resp.StatusCode, Err: fmt.Errorf("malformed body: %w", err)}
+		return nil, &ResponseError{Op: OpToken, Status: resp.StatusCode, Err: notDocument("a token: %s", describeJSONError(err))}
 	}
-	t := &token{value: resp.Header.Get("X-Subject-Token"), projectID: tr.Token.Project.ID, catalog: map[string]string{}}
 	if t.value == "" {
 		return nil, &ResponseError{Op: OpToken, Status: resp.StatusCode, Err: errors.New("no X-Subject-Token header")}
 	}
-	if t.projectID == "" {
-		t.projectID = projectID
-	}
+	t.projectID = firstNonEmpty(tr.Token.Project.ID, projectID)
 	if tr.Token.ExpiresAt != "" {
 		if exp, err := ParseTime(tr.Token.ExpiresAt); err == nil {
 			t.expires = exp
+			s.schedule(t)
 		}
 	}
 	for _, c := range tr.Token.Catalog {
@@ -548,6 +621,29 @@ func (s *tokenSource) fetch(ctx context.Context, projectID, projectName string) 
 		}
 	}
 	return t, nil
+}
+
+// schedule sets when t is to be renewed, and reports (once per run) a
+// token that has almost no time to live by this machine's clock.
+func (s *tokenSource) schedule(t *token) {
+	t.refreshAt = t.expires.Add(-tokenMargin)
+	if floor := t.fetched.Add(minTokenRenewal); t.refreshAt.Before(floor) {
+		t.refreshAt = floor
+	}
+	if life := t.expires.Sub(t.fetched); life < minTokenLife {
+		s.skewOnce.Do(func() {
+			s.log.Warn("IAM token expires "+describeLife(life)+" by this machine's clock: the clock is probably skewed (check NTP), "+
+				"or tokens are that short-lived; each token is used until the API refuses it and renewed at most once a minute",
+				"expires_at", t.expires.Format(time.RFC3339), "now", t.fetched.UTC().Format(time.RFC3339))
+		})
+	}
+}
+
+func describeLife(d time.Duration) string {
+	if d <= 0 {
+		return (-d).Round(time.Second).String() + " before it was issued"
+	}
+	return d.Round(time.Second).String() + " after it was issued"
 }
 
 // BaseURL strips a trailing /v1 or /v1/{project_id} (and slashes) from a

@@ -427,8 +427,8 @@ func TestAuthTokenMode(t *testing.T) {
 	}
 }
 
-// TestVPCEPURL: the catalog's vpcep URL, with or without /v1/{project_id};
-// else --endpoint; else https://vpcep.{region}.otc.t-systems.com.
+// TestVPCEPURL: --endpoint; else the catalog's vpcep URL, with or without
+// /v1/{project_id}; else https://vpcep.{region}.otc.t-systems.com.
 func TestVPCEPURL(t *testing.T) {
 	entry := func(iface, region, url string) map[string]any {
 		return map[string]any{"interface": iface, "region": region, "region_id": region, "url": url}
@@ -452,7 +452,7 @@ func TestVPCEPURL(t *testing.T) {
 		{name: "catalog without project id", catalog: func(b, _ string) []any { return vpcep(entry("public", "eu-de", b)) }},
 		{name: "catalog with /v1", catalog: func(b, _ string) []any { return vpcep(entry("public", "eu-de", b+"/v1")) }},
 		{name: "catalog with a template", catalog: func(b, _ string) []any { return vpcep(entry("public", "eu-de", b+"/v1/$(tenant_id)s")) }},
-		{name: "catalog wins over --endpoint", endpoint: "https://vpcep.example.com",
+		{name: "--endpoint wins over the catalog", endpoint: "https://vpcep.example.com/v1", want: "https://vpcep.example.com",
 			catalog: func(b, _ string) []any { return vpcep(entry("public", "eu-de", b)) }},
 		{name: "catalog entry of the client's region", region: "eu-nl",
 			catalog: func(b, _ string) []any {
@@ -540,6 +540,23 @@ const cloudsYAML = `clouds:
       security_token: yaml-security-token
       project_id: 11111111111111111111111111111111
     region_name: eu-nl
+  private:
+    auth:
+      auth_url: https://iam.private.example/v3
+      token: yaml-token-0123456789
+      project_id: 11111111111111111111111111111111
+    region_name: eu-de
+    cacert: pki/private-ca.pem
+    cert: pki/client.pem
+    key: pki/client.key
+  lab:
+    auth:
+      token: yaml-token-0123456789
+    verify: false
+  lab-ca:
+    auth:
+      token: yaml-token-0123456789
+    verify: pki/lab-ca.pem
 `
 
 func TestCredentialsFromEnv(t *testing.T) {
@@ -614,6 +631,31 @@ func TestCredentialsFromEnv(t *testing.T) {
 				"OS_DOMAIN_NAME": "d", "OS_PROJECT_NAME": "eu-ch2_proj"},
 			want: otc.Credentials{AuthURL: "https://iam/v3", Username: "u", Password: "p", UserDomainName: "d",
 				ProjectName: "eu-ch2_proj", Region: "eu-ch2"},
+		},
+		{
+			name: "clouds.yaml cacert, cert and key",
+			env:  map[string]string{"HOME": home, "OS_CLOUD": "private"},
+			want: otc.Credentials{AuthURL: "https://iam.private.example/v3", Token: "yaml-token-0123456789",
+				ProjectID: "11111111111111111111111111111111", Region: "eu-de",
+				TLS: otc.TLS{CACert: "pki/private-ca.pem", Cert: "pki/client.pem", Key: "pki/client.key"}},
+		},
+		{
+			name: "OS_CACERT, OS_CERT and OS_KEY override clouds.yaml",
+			env: map[string]string{"HOME": home, "OS_CLOUD": "private", "OS_CACERT": "/ca.pem", "OS_CERT": "/c.pem",
+				"OS_KEY": "/c.key"},
+			want: otc.Credentials{AuthURL: "https://iam.private.example/v3", Token: "yaml-token-0123456789",
+				ProjectID: "11111111111111111111111111111111", Region: "eu-de",
+				TLS: otc.TLS{CACert: "/ca.pem", Cert: "/c.pem", Key: "/c.key"}},
+		},
+		{
+			name: "clouds.yaml verify: false",
+			env:  map[string]string{"HOME": home, "OS_CLOUD": "lab"},
+			want: otc.Credentials{Token: "yaml-token-0123456789", TLS: otc.TLS{Insecure: true}},
+		},
+		{
+			name: "clouds.yaml verify: a CA file",
+			env:  map[string]string{"HOME": home, "OS_CLOUD": "lab-ca"},
+			want: otc.Credentials{Token: "yaml-token-0123456789", TLS: otc.TLS{CACert: "pki/lab-ca.pem"}},
 		},
 		{
 			name: "AK/SK variables",

@@ -80,8 +80,8 @@ type Observer interface {
 // Options configure a Provider and every Client it makes.
 type Options struct {
 	Credentials Credentials
-	// Endpoint is the VPCEP base URL (without /v1/{project_id}); it is used
-	// when the token's catalog has no vpcep entry for the region.
+	// Endpoint is the VPCEP base URL (without /v1/{project_id}). Given, it
+	// wins over the token's catalog.
 	Endpoint       string
 	MaxRetries     int           // retries after the first attempt; 0 = none
 	RequestTimeout time.Duration // per attempt; default 30s
@@ -91,6 +91,10 @@ type Options struct {
 	Logger         *slog.Logger  // nil = discard
 	Observer       Observer      // nil = none
 	Now            func() time.Time
+	// Redactor is the run's set of secrets: the Provider adds the
+	// credentials' secrets and every token it fetches, and scrubs API
+	// messages and its log records with it. nil: a Redactor of its own.
+	Redactor *Redactor
 }
 
 func (o *Options) defaults() {
@@ -119,6 +123,9 @@ func (o *Options) defaults() {
 		t.MaxIdleConnsPerHost = 256
 		o.HTTPClient = &http.Client{Transport: t}
 	}
+	if o.Redactor == nil {
+		o.Redactor = NewRedactor()
+	}
 }
 
 // baseTransport is the RoundTripper of c, or the default one.
@@ -143,6 +150,12 @@ func NewProvider(opts Options) (*Provider, error) {
 	if err := opts.Credentials.Validate(); err != nil {
 		return nil, err
 	}
+	if err := opts.configureTLS(); err != nil {
+		return nil, err
+	}
+	opts.Redactor.Add(opts.Credentials.Secrets()...)
+	opts.Logger = slog.New(opts.Redactor.Handler(opts.Logger.Handler()))
+	opts.warnInsecure()
 	return &Provider{opts: opts, tokens: newTokenSource(opts)}, nil
 }
 
@@ -163,15 +176,21 @@ func (p *Provider) Client(ctx context.Context, region, projectID string, pacer P
 			return nil, err
 		}
 		c.projectID = t.projectID
-		c.base, c.region = t.endpoint(c.region)
+		// An explicit --endpoint wins over the catalog; the catalog still
+		// names the region when none was given.
+		var base string
+		base, c.region = t.endpoint(c.region)
+		if p.opts.Endpoint == "" {
+			c.base, c.baseFrom = base, "the token's catalog"
+		}
 	case "token", "aksk":
 		c.projectID = firstNonEmpty(projectID, creds.ProjectID)
 	}
 	if c.projectID == "" {
 		return nil, configErrorf("credentials: no project id; set OS_PROJECT_ID or project_id in the manifest")
 	}
-	if c.base == "" {
-		c.base = p.opts.Endpoint
+	if c.base == "" && p.opts.Endpoint != "" {
+		c.base, c.baseFrom = p.opts.Endpoint, "--endpoint"
 	}
 	if c.base == "" {
 		if c.region == "" {
@@ -181,7 +200,9 @@ func (p *Provider) Client(ctx context.Context, region, projectID string, pacer P
 	}
 	c.base = BaseURL(c.base)
 	c.server = serverURL(c.base, false)
-	c.secrets = creds.Secrets()
+	if err := p.checkPlainHTTP(c.base, c.baseFrom); err != nil {
+		return nil, err
+	}
 	c.http = c.retryClient()
 	return c, nil
 }
@@ -194,9 +215,10 @@ type Client struct {
 	region    string
 	projectID string
 	base      string
+	baseFrom  string // where base came from, for messages
 	server    string // scheme and host of base, for messages
-	secrets   []string
 	http      *retryablehttp.Client
+	denied    refusals
 }
 
 // ProjectID returns the project the client acts in.
@@ -243,6 +265,9 @@ func (c *Client) retryClient() *retryablehttp.Client {
 	rc.HTTPClient = &http.Client{
 		Transport: &transport{c: c, base: baseTransport(c.opts.HTTPClient)},
 		Timeout:   c.opts.RequestTimeout,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			return refuseRedirect(attemptFrom(req.Context()).op, req, via)
+		},
 	}
 	rc.Logger = nil
 	rc.RetryMax = c.opts.MaxRetries
@@ -321,7 +346,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		return false, nil
 	default:
 		ae := decodeError(a.op, resp, a.body)
-		ae.Message = redact(ae.Message, c.secrets)
+		ae.Message = c.opts.Redactor.Redact(ae.Message)
 		a.class, a.lastErr = ae.Class(), ae
 	}
 	a.reason = a.class.String()
@@ -389,16 +414,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.send(req, a, "")
 	if err == nil && resp.StatusCode == http.StatusUnauthorized && c.opts.Credentials.Mode() == "password" && !a.retried {
 		a.retried = true
-		stale := a.lastToken
-		c.opts.Logger.Debug("token rejected, fetching a new one", "op", a.op)
-		if c.pacer != nil {
-			c.pacer.Observe(false)
-			if err := c.pacer.Wait(ctx); err != nil {
-				return nil, err
-			}
-		}
-		a.sent.Store(false)
-		resp, err = t.send(req, a, stale)
+		resp, err = t.resend(req, a, resp)
 	}
 	if err != nil {
 		return nil, err
@@ -409,6 +425,32 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.pacer.Observe(throttled)
 	}
 	return resp, nil
+}
+
+// resend sends req again with a new token after refused, the 401 the
+// token a.lastToken got. When the token source has no newer token (the
+// refused one was itself issued after a refusal less than a minute ago),
+// the 401 stands.
+func (t *transport) resend(req *http.Request, a *attempt, refused *http.Response) (*http.Response, error) {
+	c := t.c
+	ctx := req.Context()
+	stale := a.lastToken
+	c.opts.Logger.Debug("token rejected, fetching a new one", "op", a.op)
+	tok, err := c.tokens.get(ctx, c.projectID, "", stale)
+	if err != nil {
+		return nil, err
+	}
+	if tok.value == stale {
+		return refused, nil
+	}
+	if c.pacer != nil {
+		c.pacer.Observe(false)
+		if err := c.pacer.Wait(ctx); err != nil {
+			return nil, err
+		}
+	}
+	a.sent.Store(false)
+	return t.send(req, a, stale)
 }
 
 func (t *transport) send(orig *http.Request, a *attempt, staleToken string) (*http.Response, error) {
@@ -437,6 +479,9 @@ func (t *transport) send(orig *http.Request, a *attempt, staleToken string) (*ht
 	if err != nil {
 		t.observe(a.op, "error", start)
 		c.opts.Logger.Debug("request", "op", a.op, "method", req.Method, "path", req.URL.Path, "err", redactURLError(err))
+		if te := tlsFailure(a.op, req.URL, err); te != nil {
+			return nil, te
+		}
 		return nil, err
 	}
 	data, err := readBody(resp.Body)
@@ -519,6 +564,9 @@ func (c *Client) do(ctx context.Context, op, method, path string, query map[stri
 
 // doN is do that also returns the number of attempts made.
 func (c *Client) doN(ctx context.Context, op, method, path string, query map[string]string, in any, decode func([]byte) error) (int, error) {
+	if err := c.denied.check(op); err != nil {
+		return 0, err
+	}
 	a := &attempt{op: op}
 	ctx = context.WithValue(ctx, attemptKey{}, a)
 	var body any
@@ -556,7 +604,11 @@ func (c *Client) doN(ctx context.Context, op, method, path string, query map[str
 	data := a.body
 	if resp.StatusCode/100 != 2 {
 		e := decodeError(op, resp, data)
-		e.Message = redact(e.Message, c.secrets)
+		e.Message = c.opts.Redactor.Redact(e.Message)
+		if e.authProblem() != "" {
+			e.Hint = c.authHint(e)
+			c.denied.add(e)
+		}
 		return a.n, e
 	}
 	if decode != nil {
@@ -596,7 +648,12 @@ func (c *Client) wrapError(ctx context.Context, op string, a *attempt, err error
 	err = redactURLError(err)
 	var ae *APIError
 	if errors.As(err, &ae) { // the token request failed
-		ae.Message = redact(ae.Message, c.secrets)
+		ae.Message = c.opts.Redactor.Redact(ae.Message)
+		if ae.authProblem() != "" {
+			// IAM refuses the credentials: asking again for every request
+			// would only hammer it.
+			c.denied.add(ae)
+		}
 		return ae
 	}
 	var typed interface{ Class() Class }

@@ -55,12 +55,13 @@ func describeJSONError(err error) string {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &te):
+		got, _, _ := strings.Cut(te.Value, " ") // "number 1e999" holds the value
 		if te.Field != "" {
 			// Endpoint's UnmarshalJSON decodes through a local type "plain".
 			field := strings.TrimPrefix(strings.ReplaceAll(te.Field, ".plain.", "."), "plain.")
-			return fmt.Sprintf("field %s has the wrong type (a JSON %s)", field, te.Value)
+			return fmt.Sprintf("field %s has the wrong type (a JSON %s, want %s)", field, got, jsonTypeName(te.Type))
 		}
-		return fmt.Sprintf("a JSON %s where an object belongs", te.Value)
+		return fmt.Sprintf("a JSON %s where an object belongs", got)
 	case errors.As(err, &se):
 		return fmt.Sprintf("invalid JSON at byte %d", se.Offset)
 	}

@@ -1,6 +1,7 @@
 package otc
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"reflect"
 	"strings"
 	"syscall"
 )
@@ -16,8 +18,8 @@ import (
 // This file holds the error types of the client and the one classification
 // every retry decision uses (Class). Policy: no error text carries a
 // secret or a request URL (a host is named, never a path or a query); API
-// messages are scrubbed of the credentials' secrets before they are
-// returned (see redact, which leaves secrets under minRedactLen alone).
+// messages are scrubbed of every secret the run knows before they are
+// returned (see Redactor).
 
 // Well-known error codes. Compare with CodeIs, never with ==: the API
 // spells the prefix both EndPoint and Endpoint.
@@ -72,6 +74,8 @@ type APIError struct {
 	Code      string // error_code, e.g. EndPoint.0002
 	Message   string // error_msg (or error_message)
 	RequestID string // X-Request-Id, when the API sent one
+	// Hint says, for a refusal (401, 403), what the credentials lack.
+	Hint string
 }
 
 func (e *APIError) Error() string {
@@ -88,6 +92,9 @@ func (e *APIError) Error() string {
 	}
 	if e.RequestID != "" {
 		fmt.Fprintf(&b, " (request id %s)", e.RequestID)
+	}
+	if e.Hint != "" {
+		fmt.Fprintf(&b, "; %s", e.Hint)
 	}
 	return b.String()
 }
@@ -249,6 +256,40 @@ func (e *NetError) Class() Class {
 	return ServerError
 }
 
+// RedirectError is an answer that redirects elsewhere. No redirect of the
+// API or of IAM is followed: the token, the password or a fresh AK/SK
+// signature would go with it.
+type RedirectError struct {
+	Op     string
+	Status int
+	From   string // scheme and host that answered
+	To     string // scheme and host of the Location (never a path or a query)
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("%s: %s answered HTTP %d, a redirect to %s: not followed (credentials are sent to the configured hosts only; set --endpoint or OS_AUTH_URL to the right host)",
+		e.Op, e.From, e.Status, e.To)
+}
+
+// Class implements the classification: a redirect is Permanent.
+func (e *RedirectError) Class() Class { return Permanent }
+
+// RefusedError is a request that was not sent: an earlier request to the
+// same target was refused for good (see Client), and sending more would
+// only repeat the refusal.
+type RefusedError struct {
+	Op    string
+	Cause *APIError
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("%s: not sent, refused before: %v", e.Op, e.Cause)
+}
+func (e *RefusedError) Unwrap() error { return e.Cause }
+
+// Class implements the classification: a refusal is Permanent.
+func (e *RefusedError) Class() Class { return Permanent }
+
 // ResponseError is a success answer whose body could not be used: larger
 // than the size limit, or not the JSON the operation returns. For a create
 // it is Ambiguous (the endpoint exists but its id is unknown); otherwise
@@ -276,6 +317,58 @@ func (e *ResponseError) Class() Class {
 		return Ambiguous
 	}
 	return Permanent
+}
+
+// jsonTypeName names the JSON a Go type decodes from.
+func jsonTypeName(t reflect.Type) string {
+	if t == nil {
+		return "another type"
+	}
+	switch t {
+	case reflect.TypeFor[Bool]():
+		return "a boolean or \"true\"/\"false\""
+	case reflect.TypeFor[StringList]():
+		return "a string or a list of strings"
+	case reflect.TypeFor[Time]():
+		return "a timestamp string"
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number in range"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "another type"
+}
+
+// decodeTypeError is the error of a lenient decoder that cannot read
+// data: encoding/json adds the field's path, and the text names the JSON
+// kind it got, never the value (it may be a secret an API echoed).
+func decodeTypeError(data []byte, v any) error {
+	kind := "a value"
+	switch d := bytes.TrimSpace(data); {
+	case len(d) == 0:
+	case d[0] == '"':
+		kind = "string"
+	case d[0] == '[':
+		kind = "array"
+	case d[0] == '{':
+		kind = "object"
+	case d[0] == 't', d[0] == 'f':
+		kind = "bool"
+	default:
+		kind = "number"
+	}
+	return &json.UnmarshalTypeError{Value: kind, Type: reflect.TypeOf(v)}
 }
 
 // errBodyTooLarge is the cause of a ResponseError for an answer over the
@@ -369,25 +462,6 @@ func decodeError(op string, resp *http.Response, body []byte) *APIError {
 		e.Message = fmt.Sprintf("unreadable error body (%d bytes)", len(body))
 	}
 	return e
-}
-
-// minRedactLen is the length under which a secret is not redacted by
-// substring. A secret of a few characters (OS_PASSWORD=e) is no realistic
-// password, and replacing it wherever it occurs would garble every message
-// ("The username" would read "Th[REDACTED] us[REDACTED]rnam[REDACTED]")
-// and, by the gaps, show the secret. Real passwords, tokens and keys are
-// far longer. Secrets are never put into messages in the first place;
-// redaction only scrubs an API that echoes what it was sent.
-const minRedactLen = 6
-
-// redact replaces every secret of at least minRedactLen bytes in s.
-func redact(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if len(sec) >= minRedactLen {
-			s = strings.ReplaceAll(s, sec, "[REDACTED]")
-		}
-	}
-	return s
 }
 
 func firstNonEmpty(ss ...string) string {

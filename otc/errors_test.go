@@ -75,35 +75,46 @@ func TestConfigError(t *testing.T) {
 }
 
 // TestIsAuth: 401 and 403 answers, of VPCEP and of IAM, are told apart
-// from other failures and say so before the API's own text.
+// from other failures, say so before the API's own text, and after it what
+// the credentials lack.
 func TestIsAuth(t *testing.T) {
+	const (
+		tokenRefused = "OS_AUTH_TOKEN was refused: it has expired or is not valid for project " + testPID +
+			"; get a new token, or use password credentials, which vpcepctl renews itself"
+		lacksGet = "the credentials lack the permission for get in project " + testPID + ": grant the user a VPCEP role or policy there"
+	)
 	tests := []struct {
 		name    string
 		status  int
 		body    string
 		auth    bool
 		wantMsg string
+		hint    string // what the credentials lack, after the message
 	}{
 		{"401 EndPoint.0003", 401, `{"error_code":"EndPoint.0003","error_msg":"Authentication failed."}`, true,
-			"get: HTTP 401 EndPoint.0003: authentication failed: Authentication failed."},
+			"get: HTTP 401 EndPoint.0003: authentication failed: Authentication failed.", tokenRefused},
 		{"403 EndPoint.0004", 403, `{"error_code":"EndPoint.0004","error_msg":"You have no permissions."}`, true,
-			"get: HTTP 403 EndPoint.0004: permission denied: You have no permissions."},
+			"get: HTTP 403 EndPoint.0004: permission denied: You have no permissions.", lacksGet},
 		{"EndPoint.0003 with another status", 400, `{"error_code":"Endpoint.0003","error_msg":"Token invalid."}`, true,
-			"get: HTTP 400 Endpoint.0003: authentication failed: Token invalid."},
-		{"401 without a body", 401, "", true, "get: HTTP 401: authentication failed"},
+			"get: HTTP 400 Endpoint.0003: authentication failed: Token invalid.", tokenRefused},
+		{"401 without a body", 401, "", true, "get: HTTP 401: authentication failed", tokenRefused},
 		{"API gateway 403", 403, `{"error_code":"APIGW.0302","error_msg":"The IAM user is not authorized.","request_id":"r1"}`, true,
-			"get: HTTP 403 APIGW.0302: permission denied: The IAM user is not authorized. (request id r1)"},
+			"get: HTTP 403 APIGW.0302: permission denied: The IAM user is not authorized. (request id r1)", lacksGet},
 		{"404", 404, `{"error_code":"EndPoint.2006","error_msg":"The requested endpoint does not exist."}`, false,
-			"get: HTTP 404 EndPoint.2006: The requested endpoint does not exist."},
+			"get: HTTP 404 EndPoint.2006: The requested endpoint does not exist.", ""},
 		{"500", 500, `{"error_code":"EndPoint.0001","error_msg":"System error."}`, false,
-			"get: HTTP 500 EndPoint.0001: System error."},
+			"get: HTTP 500 EndPoint.0001: System error.", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, _ := tokenClient(t, serveBody(tt.status, tt.body, nil), func(o *otc.Options) { o.MaxRetries = 0 })
 			_, err := c.GetEndpoint(t.Context(), "e1")
 			want(t, "IsAuth", otc.IsAuth(err), tt.auth)
-			want(t, "message", fmt.Sprint(err), tt.wantMsg)
+			wantMsg := tt.wantMsg
+			if tt.hint != "" {
+				wantMsg += "; " + tt.hint
+			}
+			want(t, "message", fmt.Sprint(err), wantMsg)
 			var ae *otc.APIError
 			if !errors.As(err, &ae) || ae.Status != tt.status {
 				t.Errorf("error %v is not an *otc.APIError with status %d", err, tt.status)
@@ -116,7 +127,8 @@ func TestIsAuth(t *testing.T) {
 		creds.Password = "wrong-password"
 		_, err := newProvider(t, fastOptions(creds, "")).Client(t.Context(), "", "", nil)
 		want(t, "IsAuth", otc.IsAuth(err), true)
-		want(t, "message", fmt.Sprint(err), "token: HTTP 401: authentication failed: The username or password is wrong.")
+		want(t, "message", fmt.Sprint(err), "token: HTTP 401: authentication failed: The username or password is wrong.; "+
+			"IAM refused the user name, password or domain (OS_USERNAME, OS_PASSWORD, OS_USER_DOMAIN_NAME), or the project")
 	})
 	t.Run("VPCEP refuses a fresh token too", func(t *testing.T) {
 		f := newFakeCloud(t)

@@ -3,7 +3,7 @@ package otc
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -165,7 +165,7 @@ func (b *Bool) UnmarshalJSON(data []byte) error {
 	}
 	v, err := strconv.ParseBool(s)
 	if err != nil {
-		return fmt.Errorf("boolean: cannot read %s", data)
+		return decodeTypeError(data, Bool(false))
 	}
 	*b = Bool(v)
 	return nil
@@ -185,14 +185,14 @@ func (l *StringList) UnmarshalJSON(data []byte) error {
 	case len(data) > 0 && data[0] == '"':
 		var s string
 		if err := json.Unmarshal(data, &s); err != nil {
-			return err
+			return decodeTypeError(data, StringList(nil))
 		}
 		*l = StringList{s}
 		return nil
 	}
 	var ss []string
 	if err := json.Unmarshal(data, &ss); err != nil {
-		return fmt.Errorf("string or list of strings: cannot read %s", data)
+		return decodeTypeError(data, StringList(nil))
 	}
 	*l = ss
 	return nil
@@ -217,7 +217,7 @@ func ParseTime(s string) (time.Time, error) {
 			return t.UTC(), nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("timestamp: cannot read %q", s)
+	return time.Time{}, errors.New("timestamp: not in a layout the API uses")
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
@@ -228,7 +228,7 @@ func (t *Time) UnmarshalJSON(data []byte) error {
 	}
 	var s string
 	if err := json.Unmarshal(data, &s); err != nil {
-		return fmt.Errorf("timestamp: cannot read %s", data)
+		return decodeTypeError(data, Time{})
 	}
 	if s == "" {
 		t.Time = time.Time{}
@@ -236,7 +236,7 @@ func (t *Time) UnmarshalJSON(data []byte) error {
 	}
 	v, err := ParseTime(s)
 	if err != nil {
-		return err
+		return decodeTypeError(data, Time{})
 	}
 	t.Time = v
 	return nil

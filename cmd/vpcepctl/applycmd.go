@@ -166,10 +166,8 @@ func (a *app) applyInput(f *applyFlags, planFile string) ([]*manifests.Manifest,
 	if f.client.concurrency < 1 {
 		return nil, nil, opts, invalid(errors.New("--concurrency must be at least 1"))
 	}
-	if f.report != "" {
-		if err := checkWritable("--report", f.report); err != nil {
-			return nil, nil, opts, err
-		}
+	if err := a.checkOutput("--report", f.report); err != nil {
+		return nil, nil, opts, err
 	}
 	if planFile != "" && len(f.files) > 0 {
 		return nil, nil, opts, invalid(errors.New("give either -f manifests or a plan file, not both"))
@@ -205,8 +203,8 @@ func (a *app) writeReport(rep *apply.Report, f *applyFlags) error {
 	}
 	var errs []error
 	if f.report != "" {
-		if err := writeFileAtomic(f.report, rep.WriteJSON); err != nil {
-			errs = append(errs, fmt.Errorf("--report: %w", err))
+		if err := a.writeOutput("--report", f.report, privateMode, rep.WriteJSON); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if f.output == "json" {

@@ -96,6 +96,10 @@ func (a *app) connect(ctx context.Context, cf clientFlags, m *apply.Metrics) (*s
 	if a.projectID != "" {
 		creds.ProjectID = a.projectID
 	}
+	if a.cacert != "" {
+		creds.TLS.CACert = a.cacert
+	}
+	creds.TLS.Insecure = creds.TLS.Insecure || a.insecure
 	p, err := otc.NewProvider(otc.Options{
 		Credentials:    creds,
 		Endpoint:       endpoint,
@@ -103,6 +107,7 @@ func (a *app) connect(ctx context.Context, cf clientFlags, m *apply.Metrics) (*s
 		RequestTimeout: cf.requestTimeout,
 		Logger:         a.log,
 		Observer:       m,
+		Redactor:       a.redactor,
 	})
 	if err != nil {
 		s.close()

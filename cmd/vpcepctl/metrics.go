@@ -11,11 +11,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -87,6 +87,51 @@ func parsePushURL(raw string) (*pushTarget, error) {
 	return pt, nil
 }
 
+// pushTarget parses --pushgateway and reads --pushgateway-password-file.
+// The password becomes one of the run's secrets; one given on the command
+// line is warned about (every user of the machine can read it).
+func (a *app) pushTarget() (*pushTarget, error) {
+	pt, err := parsePushURL(a.pushURL)
+	if err != nil {
+		return nil, err
+	}
+	if pt.pass != "" && a.pushFromArgv {
+		a.log.Warn("the --pushgateway URL on the command line carries a password, which other users of this machine can read; " +
+			"set VPCEPCTL_PUSHGATEWAY or --pushgateway-password-file instead")
+	}
+	if a.pushPassF != "" {
+		if pt.pass != "" {
+			return nil, errors.New("--pushgateway carries a password and --pushgateway-password-file gives one: give one of them")
+		}
+		b, err := os.ReadFile(a.pushPassF)
+		if err != nil {
+			return nil, fmt.Errorf("--pushgateway-password-file %s: %w", a.pushPassF, cleanPathError(err))
+		}
+		pt.pass = strings.TrimRight(string(b), "\r\n")
+		if pt.pass == "" {
+			return nil, fmt.Errorf("--pushgateway-password-file %s: the file is empty", a.pushPassF)
+		}
+		pt.auth = true
+	}
+	a.redactor.Add(pt.pass)
+	return pt, nil
+}
+
+// sameHostRedirect lets the Pushgateway client follow a redirect only to
+// the scheme and host it was sent to: the basic-auth password goes nowhere
+// else.
+func sameHostRedirect(req *http.Request, via []*http.Request) error {
+	first := via[0].URL
+	if req.URL.Scheme != first.Scheme || req.URL.Host != first.Host {
+		return fmt.Errorf("redirect to %s://%s not followed (the Pushgateway's credentials stay with %s://%s)",
+			req.URL.Scheme, req.URL.Host, first.Scheme, first.Host)
+	}
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	return nil
+}
+
 // redactURL hides the password of a URL that may not even parse.
 func redactURL(raw string) string {
 	if u, err := url.Parse(raw); err == nil {
@@ -102,16 +147,16 @@ func (a *app) startMetrics() (*runMetrics, error) {
 	rm := &runMetrics{a: a, reg: prometheus.NewRegistry(), start: time.Now(), grouping: map[string]string{}}
 	rm.m = apply.NewMetrics(rm.reg)
 	if a.pushURL != "" {
-		pt, err := parsePushURL(a.pushURL)
+		pt, err := a.pushTarget()
 		if err != nil {
 			return nil, invalid(err)
 		}
 		rm.push = pt
+	} else if a.pushPassF != "" {
+		return nil, invalid(errors.New("--pushgateway-password-file needs --pushgateway"))
 	}
-	if a.metricsOut != "" {
-		if fi, err := os.Stat(filepath.Dir(a.metricsOut)); err != nil || !fi.IsDir() {
-			return nil, invalid(fmt.Errorf("--metrics-file %s: directory %s does not exist", a.metricsOut, filepath.Dir(a.metricsOut)))
-		}
+	if err := a.checkOutput("--metrics-file", a.metricsOut); err != nil {
+		return nil, err
 	}
 	if a.metricsAdr != "" {
 		ln, err := net.Listen("tcp", a.metricsAdr)
@@ -145,7 +190,7 @@ func (rm *runMetrics) finish(success bool) error {
 	}
 	if rm.a.metricsOut != "" {
 		if err := rm.writeFile(rm.a.metricsOut, success); err != nil {
-			errs = append(errs, fmt.Errorf("--metrics-file %s: %w", rm.a.metricsOut, err))
+			errs = append(errs, err)
 		}
 	}
 	if rm.srv != nil {
@@ -163,7 +208,7 @@ func (rm *runMetrics) finish(success bool) error {
 // keeps the previous one. It runs on its own context: a run stopped by a
 // signal still pushes.
 func (rm *runMetrics) pushMetrics() error {
-	p := push.New(rm.push.url, pushJob).Gatherer(rm.reg)
+	p := push.New(rm.push.url, pushJob).Gatherer(rm.reg).Client(&http.Client{CheckRedirect: sameHostRedirect})
 	if rm.push.auth {
 		p = p.BasicAuth(rm.push.user, rm.push.pass)
 	}
@@ -188,9 +233,9 @@ func (rm *runMetrics) pushMetrics() error {
 
 // writeFile writes the registry in the text format node_exporter's
 // textfile collector reads, through a temporary file in the same
-// directory and a rename, so the collector never reads half a file. The
-// temporary name starts with a dot and does not end in .prom: the
-// collector ignores it. A failed run carries the previous file's
+// directory and a rename (writeOutput), so the collector never reads half
+// a file. The temporary name starts with a dot and does not end in .prom:
+// the collector ignores it. A failed run carries the previous file's
 // vpcepctl_last_success_timestamp_seconds forward, so that series does
 // not vanish (and alert) because one run failed.
 func (rm *runMetrics) writeFile(path string, success bool) error {
@@ -208,25 +253,14 @@ func (rm *runMetrics) writeFile(path string, success bool) error {
 			slices.SortFunc(mfs, func(x, y *dto.MetricFamily) int { return strings.Compare(x.GetName(), y.GetName()) })
 		}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	for _, mf := range mfs {
-		if _, err := expfmt.MetricFamilyToText(tmp, mf); err != nil {
-			tmp.Close()
-			return err
+	return rm.a.writeOutput("--metrics-file", path, publicMode, func(w io.Writer) error {
+		for _, mf := range mfs {
+			if _, err := expfmt.MetricFamilyToText(w, mf); err != nil {
+				return err
+			}
 		}
-	}
-	if err := tmp.Chmod(0o644); err != nil { // the collector often runs as another user
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+		return nil
+	})
 }
 
 // readLastSuccess returns the last-success family of an earlier metrics

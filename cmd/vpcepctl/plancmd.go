@@ -1,11 +1,9 @@
 package main
 
 import (
-	"errors"
+	"bytes"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -59,8 +57,8 @@ func (a *app) runPlan(cmd *cobra.Command, f *planFlags, cf clientFlags) (err err
 	if err == nil {
 		err = cf.check()
 	}
-	if err == nil && f.out != "" {
-		err = checkWritable("--out", f.out)
+	if err == nil {
+		err = a.checkOutput("--out", f.out)
 	}
 	if err != nil {
 		return rm.done(err, false)
@@ -75,8 +73,8 @@ func (a *app) runPlan(cmd *cobra.Command, f *planFlags, cf clientFlags) (err err
 		return rm.done(err, false)
 	}
 	if f.out != "" {
-		if err := writeFileAtomic(f.out, func(w io.Writer) error { return plan.WriteJSON(w, p) }); err != nil {
-			return rm.done(&exitError{exitFailure, fmt.Errorf("--out: %w", err)}, false)
+		if err := a.writeOutput("--out", f.out, privateMode, func(w io.Writer) error { return plan.WriteJSON(w, p) }); err != nil {
+			return rm.done(&exitError{exitFailure, err}, false)
 		}
 	}
 	if err := a.printPlan(p, f.output, a.stdout); err != nil {
@@ -109,73 +107,18 @@ func (a *app) printPlan(p *plan.Plan, format string, w io.Writer) error {
 		for _, wn := range p.Warnings {
 			fmt.Fprintf(a.stderr, "vpcepctl: warning: %s\n", wn)
 		}
-		return plan.WriteJSON(w, p)
+		return writeWhole(w, func(b io.Writer) error { return plan.WriteJSON(b, p) })
 	}
-	return plan.WriteText(w, p, plan.TextOptions{Color: a.color(w)})
+	return writeWhole(w, func(b io.Writer) error { return plan.WriteText(b, p, plan.TextOptions{Color: a.color(w)}) })
 }
 
-// checkWritable fails early (before any API call) when a file named by a
-// flag cannot be written: its directory must exist.
-func checkWritable(flag, path string) error {
-	if path == "-" || isSpecialFile(path) {
-		return nil
-	}
-	dir := filepath.Dir(path)
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return invalid(fmt.Errorf("%s %s: directory %s does not exist", flag, path, dir))
-	}
-	return nil
-}
-
-// isSpecialFile reports whether path exists and is not a regular file
-// (/dev/stdout, a pipe): such a file is written in place, not replaced.
-func isSpecialFile(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && !fi.Mode().IsRegular()
-}
-
-// writeFileAtomic writes a file through a temporary file and a rename, so
-// a reader never sees half a file.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	if isSpecialFile(path) {
-		fh, err := os.OpenFile(path, os.O_WRONLY, 0)
-		if err != nil {
-			return cleanPathError(err)
-		}
-		if err := write(fh); err != nil {
-			fh.Close()
-			return err
-		}
-		return fh.Close()
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return cleanPathError(err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
+// writeWhole renders a document and writes it in one Write, so that the
+// redacting stream sees every secret whole.
+func writeWhole(w io.Writer, render func(io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := render(&buf); err != nil {
 		return err
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return cleanPathError(os.Rename(tmp.Name(), path))
-}
-
-// cleanPathError drops the operation and (temporary) file name of an os
-// error: "permission denied" reads better than "open /dir/.f.123: ...".
-func cleanPathError(err error) error {
-	var pe *os.PathError
-	var le *os.LinkError
-	switch {
-	case errors.As(err, &pe):
-		return pe.Err
-	case errors.As(err, &le):
-		return le.Err
-	}
+	_, err := w.Write(buf.Bytes())
 	return err
 }

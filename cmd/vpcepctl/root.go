@@ -3,6 +3,9 @@ package main
 // Output policy: plans, reports and other JSON documents go to stdout;
 // everything else (logs, progress, prompts, summaries, errors) goes to
 // stderr. Errors are printed once, here, as "vpcepctl: error: ...".
+// Everything written, to the streams and to files, passes through the
+// run's Redactor first: it holds the secrets of the environment and every
+// secret the run learns (see otc.Redactor).
 
 import (
 	"context"
@@ -53,7 +56,9 @@ type app struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	log            *slog.Logger
-	status         *statusLine // stderr on a terminal: logs and the progress bar share it
+	status         *statusLine   // stderr on a terminal: logs and the progress bar share it
+	redactor       *otc.Redactor // the run's secrets
+	pushFromArgv   bool          // --pushgateway was given on the command line
 
 	sim        bool
 	simState   string
@@ -66,11 +71,15 @@ type app struct {
 	logFormat  string
 	metricsAdr string
 	pushURL    string
+	pushPassF  string
 	metricsOut string
+	cacert     string
+	insecure   bool
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	red := otc.NewRedactor(envSecrets(getenv)...)
+	a := &app{stdin: stdin, stdout: red.Writer(stdout), stderr: red.Writer(stderr), getenv: getenv, redactor: red}
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -181,6 +190,7 @@ OS_* variables, as for the OpenStack CLI.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			a.pushFromArgv = cmd.Flags().Changed("pushgateway")
 			if err := a.bindEnv(cmd.Flags()); err != nil {
 				return usageError{err}
 			}
@@ -199,7 +209,10 @@ OS_* variables, as for the OpenStack CLI.`,
 	pf.StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format: text or json")
 	pf.StringVar(&a.metricsAdr, "metrics-addr", "", "serve Prometheus /metrics on this address during the run, e.g. 127.0.0.1:9115")
-	pf.StringVar(&a.pushURL, "pushgateway", "", "push metrics to this Pushgateway URL at the end of the run")
+	pf.StringVar(&a.pushURL, "pushgateway", "", "push metrics to this Pushgateway URL at the end of the run (a password in it: set VPCEPCTL_PUSHGATEWAY instead, the command line is public)")
+	pf.StringVar(&a.pushPassF, "pushgateway-password-file", "", "basic-auth password for --pushgateway, read from FILE (the user name from the URL, https://USER@host)")
+	pf.StringVar(&a.cacert, "cacert", "", "PEM file of CA certificates to trust for the API and IAM, besides the system's (default $OS_CACERT, clouds.yaml cacert)")
+	pf.BoolVar(&a.insecure, "insecure", false, "do not verify the API's and IAM's TLS certificates (warned about on every run)")
 	pf.StringVar(&a.metricsOut, "metrics-file", "", "write metrics to this file (node_exporter textfile format) at the end of the run")
 
 	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.simCommand(), a.versionCommand())
@@ -247,13 +260,28 @@ func (a *app) setupLogger() error {
 	}
 	switch a.logFormat {
 	case "text":
-		a.log = slog.New(slog.NewTextHandler(out, opts))
+		a.log = slog.New(a.redactor.Handler(slog.NewTextHandler(out, opts)))
 	case "json":
-		a.log = slog.New(slog.NewJSONHandler(out, opts))
+		a.log = slog.New(a.redactor.Handler(slog.NewJSONHandler(out, opts)))
 	default:
 		return usageError{fmt.Errorf("--log-format %q: want text or json", a.logFormat)}
 	}
 	return nil
+}
+
+// envSecrets are the secrets the environment holds, known to the run's
+// Redactor from its first line of output.
+func envSecrets(getenv func(string) string) []string {
+	var out []string
+	for _, k := range []string{"OS_PASSWORD", "OS_AUTH_TOKEN", "OS_SECRET_KEY", "OS_SECRET_ACCESS_KEY", "OS_SECURITY_TOKEN"} {
+		if v := getenv(k); v != "" {
+			out = append(out, v)
+		}
+	}
+	if pt, err := parsePushURL(getenv("VPCEPCTL_PUSHGATEWAY")); err == nil && pt.pass != "" {
+		out = append(out, pt.pass)
+	}
+	return out
 }
 
 func (a *app) defaultSimState() string {

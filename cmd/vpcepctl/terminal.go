@@ -11,8 +11,12 @@ import (
 	"golang.org/x/term"
 )
 
-// isTerminal reports whether r or w is an *os.File on a terminal.
+// isTerminal reports whether r or w is an *os.File on a terminal (or a
+// writer that writes to one, such as the run's redacting streams).
 func isTerminal(f any) bool {
+	if u, ok := f.(interface{ Unwrap() io.Writer }); ok {
+		f = u.Unwrap()
+	}
 	if fh, ok := f.(*os.File); ok {
 		return term.IsTerminal(int(fh.Fd()))
 	}
