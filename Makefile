@@ -38,9 +38,14 @@ staticcheck:
 
 check: fmt vet staticcheck test
 
-# Short fuzzing of the manifest loader (also run by ci).
+# Short fuzzing of the manifest loader and of the decoders of every API
+# answer (also run by ci).
+DECODERS    := FuzzDecodeList FuzzDecodeEndpoint FuzzDecodeService FuzzDecodeQuota FuzzDecodeToken
 fuzz:
 	$(GO) test ./manifests -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) -fuzzminimizetime 0
+	for f in $(DECODERS); do \
+		$(GO) test ./otc -run '^$$' -fuzz "^$$f\$$" -fuzztime 5s -fuzzminimizetime 0 || exit 1; \
+	done
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./...

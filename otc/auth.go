@@ -592,9 +592,9 @@ func (s *tokenSource) fetch(ctx context.Context, projectID, projectName string) 
 		}
 		return nil, e
 	}
-	var tr tokenResponse
-	if err := json.Unmarshal(data, &tr); err != nil {
-		return nil, &ResponseError{Op: OpToken, Status: resp.StatusCode, Err: notDocument("a token: %s", describeJSONError(err))}
+	tr, err := decodeToken(data)
+	if err != nil {
+		return nil, &ResponseError{Op: OpToken, Status: resp.StatusCode, URL: st.server, Err: err}
 	}
 	if t.value == "" {
 		return nil, &ResponseError{Op: OpToken, Status: resp.StatusCode, Err: errors.New("no X-Subject-Token header")}

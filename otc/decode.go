@@ -155,3 +155,23 @@ func decodeQuota(data []byte) (*Quota, error) {
 	}
 	return nil, notDocument("no endpoint quota in a quota answer")
 }
+
+// decodeToken reads an IAM token answer: an object with a token object
+// (project and catalog may be missing: the caller falls back to the
+// project it asked for and to --endpoint).
+func decodeToken(data []byte) (*tokenResponse, error) {
+	var raw struct {
+		Token *json.RawMessage `json:"token"`
+	}
+	if err := decodeObject("a token", data, &raw); err != nil {
+		return nil, err
+	}
+	if raw.Token == nil {
+		return nil, notDocument("no token object in a token answer")
+	}
+	var tr tokenResponse
+	if err := decodeObject("a token", data, &tr); err != nil {
+		return nil, err
+	}
+	return &tr, nil
+}

@@ -88,3 +88,15 @@ func FuzzDecodeQuota(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDecodeToken(f *testing.F) {
+	fuzzSeeds(f, `{"token":{"expires_at":"2024-01-01T00:00:00.000000Z","project":{"id":"p","name":"eu-de_x"},"catalog":[{"type":"vpcep","endpoints":[{"interface":"public","region":"eu-de","url":"https://vpcep.eu-de.otc.t-systems.com/v1/p"}]}]}}`,
+		`{"token":null}`, `{"token":{"catalog":{}}}`)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tr, err := decodeToken(data)
+		checkDecodeError(t, data, err)
+		if err == nil && tr == nil {
+			t.Fatalf("accepted %q as nothing", data)
+		}
+	})
+}

@@ -123,14 +123,15 @@ func envMap(env []string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
-// listOwned lists the simulator's endpoints through the real client.
-func listOwned(t *testing.T, env []string) map[string]int {
+// listAll lists the simulator's endpoints through the real client (with
+// retries: the server may be failing on purpose).
+func listAll(t *testing.T, env []string) []otc.Endpoint {
 	t.Helper()
 	creds, err := otc.CredentialsFromEnv(envMap(env), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := otc.NewProvider(otc.Options{Credentials: creds})
+	p, err := otc.NewProvider(otc.Options{Credentials: creds, MaxRetries: 20, RetryWaitMax: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,8 +143,14 @@ func listOwned(t *testing.T, env []string) map[string]int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return eps
+}
+
+// listOwned counts the simulator's endpoints by set/name.
+func listOwned(t *testing.T, env []string) map[string]int {
+	t.Helper()
 	names := map[string]int{}
-	for _, e := range eps {
+	for _, e := range listAll(t, env) {
 		set, _ := e.TagValue(manifests.TagSet)
 		name, _ := e.TagValue(manifests.TagName)
 		names[set+"/"+name]++
