@@ -14,6 +14,7 @@ import (
 
 	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/plan"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // This file holds the run: dispatching changes to the worker pool and the
@@ -36,11 +37,11 @@ import (
 // for it by its name tag for a while (Options.CommitWindow) before it sends
 // the create again.
 type API interface {
-	CreateEndpoint(ctx context.Context, req *otc.CreateEndpointRequest) (*otc.Endpoint, int, error)
+	CreateEndpoint(ctx context.Context, req *vpcep.CreateEndpointRequest) (*vpcep.Endpoint, int, error)
 	DeleteEndpointN(ctx context.Context, id string) (attempts int, err error)
-	GetEndpoint(ctx context.Context, id string) (*otc.Endpoint, error)
-	ListEndpoints(ctx context.Context, opts otc.ListOptions) ([]otc.Endpoint, error)
-	TagActionN(ctx context.Context, id, action string, tags []otc.Tag) (attempts int, err error)
+	GetEndpoint(ctx context.Context, id string) (*vpcep.Endpoint, error)
+	ListEndpoints(ctx context.Context, opts otc.ListOptions) ([]vpcep.Endpoint, error)
+	TagActionN(ctx context.Context, id, action string, tags []vpcep.Tag) (attempts int, err error)
 }
 
 // Options configure a run.

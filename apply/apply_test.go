@@ -17,6 +17,7 @@ import (
 	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/plan"
 	"github.com/vpcepctl/vpcepctl/sim"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // fastOpts are run options for a simulator that settles in milliseconds.
@@ -38,16 +39,16 @@ func TestRunEveryAction(t *testing.T) {
 		byName[name] = desired[i]
 	}
 	byName["replace-drift"].Description = "new"
-	put := func(name string, status string, tags ...otc.Tag) otc.Endpoint {
+	put := func(name string, status string, tags ...vpcep.Tag) vpcep.Endpoint {
 		d := byName[name]
 		return e.put(set, name, d.EndpointServiceID, d.VPCID, d.SubnetID, status, tags...)
 	}
-	tagged := put("tag", otc.StatusAccepted, otc.Tag{Key: "team", Value: "old"}, otc.Tag{Key: "stale", Value: "x"})
-	failed := put("replace-failed", otc.StatusFailed)
-	drifted := put("replace-drift", otc.StatusAccepted, otc.Tag{Key: "team", Value: "payments"})
+	tagged := put("tag", vpcep.StatusAccepted, vpcep.Tag{Key: "team", Value: "old"}, vpcep.Tag{Key: "stale", Value: "x"})
+	failed := put("replace-failed", vpcep.StatusFailed)
+	drifted := put("replace-drift", vpcep.StatusAccepted, vpcep.Tag{Key: "team", Value: "payments"})
 	a := byName["adopt"]
-	adopted := e.put("", "", a.EndpointServiceID, a.VPCID, a.SubnetID, otc.StatusAccepted, otc.Tag{Key: "owner", Value: "ops"})
-	pruned := e.put(set, "undeclared", sim.ServiceInterfaceID, uuid(1, 99), uuid(2, 99), otc.StatusAccepted)
+	adopted := e.put("", "", a.EndpointServiceID, a.VPCID, a.SubnetID, vpcep.StatusAccepted, vpcep.Tag{Key: "owner", Value: "ops"})
+	pruned := e.put(set, "undeclared", sim.ServiceInterfaceID, uuid(1, 99), uuid(2, 99), vpcep.StatusAccepted)
 
 	p := e.makePlan(t, desired, plan.Options{Adopt: true, Prune: true, AllowReplace: true})
 	want := plan.Summary{Create: 1, Tag: 1, Replace: 2, Adopt: 1, Delete: 1}
@@ -60,7 +61,7 @@ func TestRunEveryAction(t *testing.T) {
 	oldIDs := map[string]string{"replace-failed": failed.ID, "replace-drift": drifted.ID}
 	var orderErrs []string
 	var mu sync.Mutex
-	api := &hookAPI{API: e.client, beforeCreate: func(req *otc.CreateEndpointRequest) {
+	api := &hookAPI{API: e.client, beforeCreate: func(req *vpcep.CreateEndpointRequest) {
 		name := tagValue(req.Tags, manifests.TagName)
 		old, ok := oldIDs[name]
 		if !ok {
@@ -86,9 +87,9 @@ func TestRunEveryAction(t *testing.T) {
 		res[r.Action+" "+r.Name] = r
 	}
 	for key, status := range map[string]string{
-		"create create": otc.StatusAccepted, "tag tag": otc.StatusAccepted,
-		"replace replace-failed": otc.StatusAccepted, "replace replace-drift": otc.StatusAccepted,
-		"adopt adopt": otc.StatusAccepted, "delete undeclared": "deleted",
+		"create create": vpcep.StatusAccepted, "tag tag": vpcep.StatusAccepted,
+		"replace replace-failed": vpcep.StatusAccepted, "replace replace-drift": vpcep.StatusAccepted,
+		"adopt adopt": vpcep.StatusAccepted, "delete undeclared": "deleted",
 	} {
 		if r, ok := res[key]; !ok || r.Status != status || r.ID == "" || r.Attempts < 1 {
 			t.Errorf("result %s = %+v, want status %s, an id and attempts", key, r, status)
@@ -130,8 +131,8 @@ func TestRunEveryAction(t *testing.T) {
 // API refuses: apply waits, then deletes) and being deleted (done already).
 func TestRunDeleteInTransition(t *testing.T) {
 	e := newSimEnv(t, sim.Options{AcceptAfter: 100 * time.Millisecond}, clientOpts{})
-	creating := e.put("s", "a", sim.ServiceInterfaceID, uuid(1, 1), uuid(2, 1), otc.StatusCreating)
-	deleting := e.put("s", "b", sim.ServiceInterfaceID, uuid(1, 2), uuid(2, 2), otc.StatusDeleting)
+	creating := e.put("s", "a", sim.ServiceInterfaceID, uuid(1, 1), uuid(2, 1), vpcep.StatusCreating)
+	deleting := e.put("s", "b", sim.ServiceInterfaceID, uuid(1, 2), uuid(2, 2), vpcep.StatusDeleting)
 	p := e.makePlan(t, nil, plan.Options{})
 	if len(p.Changes) != 0 {
 		t.Fatalf("plan: %+v", p.Changes)
@@ -154,7 +155,7 @@ func invalidCreate(e *simEnv, name string) plan.Change {
 	d := endpoints("s", 1, 1)[0]
 	d.Name = name
 	d.SpecificationName = "no-such-spec"
-	body := plan.CreateBody(d, &otc.Service{ID: d.EndpointServiceID, ServiceType: otc.ServiceInterface})
+	body := plan.CreateBody(d, &vpcep.Service{ID: d.EndpointServiceID, ServiceType: vpcep.ServiceInterface})
 	return plan.Change{Action: plan.Create, Set: "s", Name: name, Region: e.target.Region, ProjectID: e.target.ProjectID, Desired: body}
 }
 
@@ -286,10 +287,10 @@ func TestRunQuotaReplace(t *testing.T) {
 	desired := endpoints("q", 5, 5) // ep-0000..ep-0004
 	for i := 0; i < 2; i++ {
 		d := desired[i]
-		e.put("q", d.Name, d.EndpointServiceID, d.VPCID, d.SubnetID, otc.StatusAccepted, otc.Tag{Key: "team", Value: "payments"})
+		e.put("q", d.Name, d.EndpointServiceID, d.VPCID, d.SubnetID, vpcep.StatusAccepted, vpcep.Tag{Key: "team", Value: "payments"})
 	}
 	d := desired[4]
-	broken := e.put("q", d.Name, d.EndpointServiceID, d.VPCID, d.SubnetID, otc.StatusFailed, otc.Tag{Key: "team", Value: "payments"})
+	broken := e.put("q", d.Name, d.EndpointServiceID, d.VPCID, d.SubnetID, vpcep.StatusFailed, vpcep.Tag{Key: "team", Value: "payments"})
 	p := e.makePlan(t, desired, plan.Options{})
 	if p.Summary.Create != 2 || p.Summary.Replace != 1 {
 		t.Fatalf("plan %+v", p.Summary)
@@ -304,7 +305,7 @@ func TestRunQuotaReplace(t *testing.T) {
 				t.Errorf("create %s: %+v, want the quota error, or not started after it", r.Name, r)
 			}
 		case "replace":
-			if r.Error != "" || r.ID == "" || r.ID == broken.ID || r.Status != otc.StatusAccepted {
+			if r.Error != "" || r.ID == "" || r.ID == broken.ID || r.Status != vpcep.StatusAccepted {
 				t.Errorf("replace %s: %+v, want a new accepted endpoint", r.Name, r)
 			}
 		}
@@ -320,7 +321,7 @@ func TestRunInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var created atomic.Int64
-	api := &hookAPI{API: e.client, afterCreate: func(_ *otc.CreateEndpointRequest, _ *otc.Endpoint, err error) {
+	api := &hookAPI{API: e.client, afterCreate: func(_ *vpcep.CreateEndpointRequest, _ *vpcep.Endpoint, err error) {
 		if err == nil && created.Add(1) == 40 {
 			cancel()
 		}
@@ -379,7 +380,7 @@ func TestRunGrace(t *testing.T) {
 	o := fastOpts()
 	o.Concurrency, o.Grace = 4, 50*time.Millisecond
 	var sent atomic.Int64
-	api := &hookAPI{API: e.client, afterCreate: func(*otc.CreateEndpointRequest, *otc.Endpoint, error) {}}
+	api := &hookAPI{API: e.client, afterCreate: func(*vpcep.CreateEndpointRequest, *vpcep.Endpoint, error) {}}
 	e.onArrive(func(r *http.Request) {
 		if route(r) == "create" && sent.Add(1) == 4 {
 			cancel()
@@ -404,13 +405,13 @@ func TestRunWaitFailedEndpoints(t *testing.T) {
 	if rep.Summary.Failed != 6 {
 		t.Fatalf("summary = %+v", rep.Summary)
 	}
-	byID := map[string]otc.Endpoint{}
+	byID := map[string]vpcep.Endpoint{}
 	for _, ep := range e.sim.Endpoints(sim.ProjectID) {
 		byID[ep.ID] = ep
 	}
 	for _, r := range rep.Results {
 		ep := byID[r.ID]
-		if r.Status != otc.StatusFailed || len(ep.Error) == 0 || !strings.Contains(r.Error, ep.Error[0].ErrorCode) {
+		if r.Status != vpcep.StatusFailed || len(ep.Error) == 0 || !strings.Contains(r.Error, ep.Error[0].ErrorCode) {
 			t.Errorf("%s: %+v, want status failed and the endpoint's error code (%v)", r.Name, r, ep.Error)
 		}
 	}
@@ -428,7 +429,7 @@ func TestRunWaitPendingAcceptance(t *testing.T) {
 		t.Fatalf("summary = %+v, failures %v", rep.Summary, failures(rep))
 	}
 	for _, r := range rep.Results {
-		if r.Status != otc.StatusPendingAcceptance {
+		if r.Status != vpcep.StatusPendingAcceptance {
 			t.Errorf("%s: status %s, want pendingAcceptance", r.Name, r.Status)
 		}
 	}
@@ -444,7 +445,7 @@ func TestRunWaitTimeout(t *testing.T) {
 		t.Fatalf("summary = %+v", rep.Summary)
 	}
 	for _, r := range rep.Results {
-		if r.ID == "" || r.Status != otc.StatusCreating || !strings.Contains(r.Error, "timed out after 100ms") {
+		if r.ID == "" || r.Status != vpcep.StatusCreating || !strings.Contains(r.Error, "timed out after 100ms") {
 			t.Errorf("%s: %+v, want a timeout with the endpoint's id and status", r.Name, r)
 		}
 	}
@@ -460,7 +461,7 @@ func TestRunNoWait(t *testing.T) {
 		t.Fatalf("summary = %+v, failures %v", rep.Summary, failures(rep))
 	}
 	for _, r := range rep.Results {
-		if r.Status != otc.StatusCreating {
+		if r.Status != vpcep.StatusCreating {
 			t.Errorf("%s: status %s, want creating", r.Name, r.Status)
 		}
 	}
@@ -502,7 +503,7 @@ func TestRunWaitPollsWithLists(t *testing.T) {
 func TestRunDeleteWaitsUntilGone(t *testing.T) {
 	e := newSimEnv(t, sim.Options{AcceptAfter: 50 * time.Millisecond, LostRate: 0.3}, clientOpts{})
 	for i := 0; i < 8; i++ {
-		e.put("d", fmt.Sprintf("old-%d", i), sim.ServiceInterfaceID, uuid(1, i), uuid(2, i), otc.StatusAccepted)
+		e.put("d", fmt.Sprintf("old-%d", i), sim.ServiceInterfaceID, uuid(1, i), uuid(2, i), vpcep.StatusAccepted)
 	}
 	p := e.makePlan(t, []*manifests.Endpoint{{Set: "d", Name: "keep", EndpointServiceID: sim.ServiceInterfaceID,
 		VPCID: uuid(1, 100), SubnetID: uuid(2, 100), Tags: map[string]string{}}}, plan.Options{Prune: true})
@@ -540,7 +541,7 @@ func TestRunDeleteWaitsUntilGone(t *testing.T) {
 // TestRunNoClient: a change for a target without a client fails alone.
 func TestRunNoClient(t *testing.T) {
 	p := &plan.Plan{Changes: []plan.Change{
-		{Action: plan.Create, Set: "s", Name: "a", Region: "eu-nl", ProjectID: "x", Desired: &otc.CreateEndpointRequest{}},
+		{Action: plan.Create, Set: "s", Name: "a", Region: "eu-nl", ProjectID: "x", Desired: &vpcep.CreateEndpointRequest{}},
 		{Action: plan.Conflict, Set: "s", Name: "b", Reason: "owned by set other"},
 	}}
 	m := NewMetrics(nil)

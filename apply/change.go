@@ -7,6 +7,7 @@ import (
 
 	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/plan"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // This file holds the steps of the changes other than create: tags,
@@ -20,7 +21,7 @@ import (
 // limit of 20 tags.
 func (r *run) retag(ctx context.Context, j *job) error {
 	c := j.c
-	var cur []otc.Tag
+	var cur []vpcep.Tag
 	if c.Current != nil {
 		cur = c.Current.Tags
 	}
@@ -39,10 +40,10 @@ func (r *run) retag(ctx context.Context, j *job) error {
 		if len(del) == 0 {
 			return nil
 		}
-		tags := make([]otc.Tag, len(del))
+		tags := make([]vpcep.Tag, len(del))
 		for i, k := range del {
 			// With the value it has: a delete matches key and value.
-			tags[i] = otc.Tag{Key: k, Value: have[k]}
+			tags[i] = vpcep.Tag{Key: k, Value: have[k]}
 		}
 		n, err := j.tg.api.TagActionN(ctx, c.ID, "delete", tags)
 		j.r.Attempts += n
@@ -122,11 +123,11 @@ func (r *run) delete(j *job, prefix string) bool {
 			j.r.Error = err.Error()
 			return false
 		case derr == nil, otc.IsNotFound(derr), ae != nil && ae.CodeIs(codeBeingDeleted):
-			j.r.Status = otc.StatusDeleting
+			j.r.Status = vpcep.StatusDeleting
 			return true
 		}
 		// Still being created: wait until it settles, then delete it.
-		ep, ok := r.wait(j, id, false, r.dispatch, func(e *otc.Endpoint) bool { return e == nil || e.Status != otc.StatusCreating }, prefix)
+		ep, ok := r.wait(j, id, false, r.dispatch, func(e *vpcep.Endpoint) bool { return e == nil || e.Status != vpcep.StatusCreating }, prefix)
 		if !ok {
 			if j.r.Error == "" { // the wait was cut short: it was not deleted
 				j.r.Error = fmt.Sprintf("%sdelete %s: %s while it was still being created", prefix, id, r.stopped())
@@ -134,7 +135,7 @@ func (r *run) delete(j *job, prefix string) bool {
 			return false
 		}
 		if ep == nil {
-			j.r.Status = otc.StatusDeleting
+			j.r.Status = vpcep.StatusDeleting
 			return true
 		}
 	}
@@ -145,10 +146,10 @@ func (r *run) delete(j *job, prefix string) bool {
 // code) and rejected fail. A wait cut short by a stop leaves the last
 // status seen and no error: the endpoint exists.
 func (r *run) waitReady(j *job, prefix string) {
-	if !r.opts.Wait || j.r.Status == otc.StatusAccepted || j.r.Status == otc.StatusPendingAcceptance {
+	if !r.opts.Wait || j.r.Status == vpcep.StatusAccepted || j.r.Status == vpcep.StatusPendingAcceptance {
 		return
 	}
-	ep, ok := r.wait(j, j.r.ID, true, r.dispatch, func(e *otc.Endpoint) bool { return e == nil || e.Status != otc.StatusCreating }, prefix)
+	ep, ok := r.wait(j, j.r.ID, true, r.dispatch, func(e *vpcep.Endpoint) bool { return e == nil || e.Status != vpcep.StatusCreating }, prefix)
 	if !ok {
 		return
 	}
@@ -156,12 +157,12 @@ func (r *run) waitReady(j *job, prefix string) {
 	case ep == nil:
 		j.r.Error, j.r.Status = prefix+"endpoint disappeared while it was being created (GET answered 404 for longer than a read may lag)", ""
 		return
-	case ep.Status == otc.StatusFailed:
+	case ep.Status == vpcep.StatusFailed:
 		j.r.Error = prefix + "endpoint failed"
 		if len(ep.Error) > 0 {
 			j.r.Error += ": " + ep.Error[0].ErrorCode + ": " + ep.Error[0].ErrorMessage
 		}
-	case ep.Status == otc.StatusRejected:
+	case ep.Status == vpcep.StatusRejected:
 		j.r.Error = prefix + "endpoint rejected by the endpoint service"
 	}
 	j.r.Status = ep.Status
@@ -172,7 +173,7 @@ func (r *run) waitReady(j *job, prefix string) {
 // status deleting and no error, unless prefix says what it was for (a
 // replace, which cannot go on without it).
 func (r *run) waitGone(j *job, id string, waiting context.Context, prefix string) bool {
-	_, ok := r.wait(j, id, false, waiting, func(e *otc.Endpoint) bool { return e == nil }, prefix)
+	_, ok := r.wait(j, id, false, waiting, func(e *vpcep.Endpoint) bool { return e == nil }, prefix)
 	if !ok {
 		if j.r.Error == "" && prefix != "" {
 			j.r.Error = fmt.Sprintf("%s%s while waiting for %s to be gone (status %s)", prefix, r.stopped(), id, j.r.Status)
@@ -188,7 +189,7 @@ func (r *run) waitGone(j *job, id string, waiting context.Context, prefix string
 // the endpoint done was true for and true; or false, with j.r.Status the
 // last status seen and j.r.Error set when the wait timed out (a wait that
 // waiting cut short is no failure: the endpoint exists).
-func (r *run) wait(j *job, id string, confirmGone bool, waiting context.Context, done func(*otc.Endpoint) bool, prefix string) (*otc.Endpoint, bool) {
+func (r *run) wait(j *job, id string, confirmGone bool, waiting context.Context, done func(*vpcep.Endpoint) bool, prefix string) (*vpcep.Endpoint, bool) {
 	ctx, cancel := context.WithTimeout(waiting, r.opts.WaitTimeout)
 	defer cancel()
 	ep, err := j.tg.poller.wait(ctx, id, confirmGone, done)

@@ -9,6 +9,7 @@ import (
 	"github.com/vpcepctl/vpcepctl/manifests"
 	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/plan"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // This file holds the duplicate-proof create. Policy: a create is not
@@ -32,7 +33,7 @@ func (r *run) create(j *job, looking context.Context) bool {
 	c, tg := j.c, j.tg
 	name := c.Set + "/" + c.Name
 	for send := 0; ; send++ {
-		var ep *otc.Endpoint
+		var ep *vpcep.Endpoint
 		var cerr error
 		err := r.step(j, func(ctx context.Context) error {
 			var n int
@@ -105,11 +106,11 @@ func (r *run) noteAmbiguous() {
 // VPC) until CommitWindow has passed or looking ends: once after
 // CheckDelay, then with the target's status polls, then once more. It
 // returns the endpoint (the keeper, when several carry the name), or nil.
-func (r *run) lookFor(j *job, looking context.Context) (*otc.Endpoint, error) {
+func (r *run) lookFor(j *job, looking context.Context) (*vpcep.Endpoint, error) {
 	c, tg := j.c, j.tg
 	deadline := time.Now().Add(r.opts.CommitWindow)
-	look := func() (*otc.Endpoint, error) {
-		var e *otc.Endpoint
+	look := func() (*vpcep.Endpoint, error) {
+		var e *vpcep.Endpoint
 		var err error
 		r.stepAlways(func(ctx context.Context) { e, err = findOwned(ctx, tg.api, c.Desired.VPCID, c.Set, c.Name) })
 		return e, err
@@ -128,7 +129,7 @@ func (r *run) lookFor(j *job, looking context.Context) (*otc.Endpoint, error) {
 
 // findOwned looks for the endpoint carrying set and name tags in a VPC
 // (the keeper, when several do; none that is being deleted).
-func findOwned(ctx context.Context, api API, vpcID, set, name string) (*otc.Endpoint, error) {
+func findOwned(ctx context.Context, api API, vpcID, set, name string) (*vpcep.Endpoint, error) {
 	eps, err := api.ListEndpoints(ctx, otc.ListOptions{VPCID: vpcID})
 	if err != nil {
 		return nil, err
@@ -138,13 +139,13 @@ func findOwned(ctx context.Context, api API, vpcID, set, name string) (*otc.Endp
 
 // keeperOf returns the endpoint of eps that carries set and name and is
 // not being deleted, by the keeper rule (plan.Keeper), or nil.
-func keeperOf(eps []otc.Endpoint, set, name string) *otc.Endpoint {
-	var best *otc.Endpoint
+func keeperOf(eps []vpcep.Endpoint, set, name string) *vpcep.Endpoint {
+	var best *vpcep.Endpoint
 	for i := range eps {
 		e := &eps[i]
 		s, _ := e.TagValue(manifests.TagSet)
 		n, _ := e.TagValue(manifests.TagName)
-		if s == set && n == name && e.Status != otc.StatusDeleting && (best == nil || plan.Keeper(e, best) < 0) {
+		if s == set && n == name && e.Status != vpcep.StatusDeleting && (best == nil || plan.Keeper(e, best) < 0) {
 			best = e
 		}
 	}

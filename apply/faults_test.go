@@ -19,6 +19,7 @@ import (
 	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/plan"
 	"github.com/vpcepctl/vpcepctl/sim"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // checkOnePerName fails the test unless every name of set has exactly one
@@ -35,9 +36,9 @@ func checkOnePerName(t *testing.T, e *simEnv, set string, n int, rep *Report) {
 	}
 	live := 0
 	for name, eps := range e.owned(set) {
-		var kept []otc.Endpoint
+		var kept []vpcep.Endpoint
 		for _, ep := range eps {
-			if ep.Status != otc.StatusDeleting {
+			if ep.Status != vpcep.StatusDeleting {
 				kept = append(kept, ep)
 			}
 		}
@@ -183,7 +184,7 @@ func TestRunLaggingGet(t *testing.T) {
 		t.Fatalf("summary = %+v, failures %v", rep.Summary, failures(rep))
 	}
 	for _, r := range rep.Results {
-		if r.Status != otc.StatusAccepted || r.ID == "" {
+		if r.Status != vpcep.StatusAccepted || r.ID == "" {
 			t.Errorf("%s: %+v, want accepted with its id", r.Name, r)
 		}
 	}
@@ -208,7 +209,7 @@ func TestRunWaitCutShort(t *testing.T) {
 		t.Fatalf("summary = %+v (interrupted %v), failures %v", rep.Summary, rep.Interrupted, failures(rep))
 	}
 	for _, r := range rep.Results {
-		if r.Status != otc.StatusCreating || r.ID == "" || r.Error != "" {
+		if r.Status != vpcep.StatusCreating || r.ID == "" || r.Error != "" {
 			t.Errorf("%s: %+v, want status creating, its id and no error", r.Name, r)
 		}
 	}
@@ -224,7 +225,7 @@ func TestRunReplaceNeverHalfDone(t *testing.T) {
 			e := newSimEnv(t, sim.Options{AcceptAfter: 300 * time.Millisecond}, clientOpts{})
 			desired := endpoints("r", 2, 2)
 			d := desired[0]
-			old := e.put("r", d.Name, d.EndpointServiceID, d.VPCID, d.SubnetID, otc.StatusFailed, otc.Tag{Key: "team", Value: "payments"})
+			old := e.put("r", d.Name, d.EndpointServiceID, d.VPCID, d.SubnetID, vpcep.StatusFailed, vpcep.Tag{Key: "team", Value: "payments"})
 			p := e.makePlan(t, desired[:1], plan.Options{})
 			bad := invalidCreate(e, "broken")
 			p.Changes = append(p.Changes, bad)
@@ -306,7 +307,7 @@ func (a *arrivals) record(r *http.Request) {
 	case "create":
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		var req otc.CreateEndpointRequest
+		var req vpcep.CreateEndpointRequest
 		json.Unmarshal(body, &req)
 		key = "create " + tagValue(req.Tags, manifests.TagName)
 	case "delete", "tags":
@@ -360,14 +361,14 @@ func TestRunStopMeansStop(t *testing.T) {
 			gp.release(1 << 12) // the set-up and the plan go through
 			desired := endpoints("s", n, 4)
 			for i, d := range desired[:7] {
-				status := otc.StatusFailed // replaced
+				status := vpcep.StatusFailed // replaced
 				if i >= 4 {
-					status = otc.StatusAccepted // tagged
+					status = vpcep.StatusAccepted // tagged
 				}
-				e.put("s", d.Name, d.EndpointServiceID, d.VPCID, d.SubnetID, status, otc.Tag{Key: "team", Value: "old"})
+				e.put("s", d.Name, d.EndpointServiceID, d.VPCID, d.SubnetID, status, vpcep.Tag{Key: "team", Value: "old"})
 			}
 			for k := range 3 {
-				e.put("s", fmt.Sprintf("gone-%d", k), sim.ServiceInterfaceID, uuid(1, 90+k), uuid(2, 90+k), otc.StatusAccepted)
+				e.put("s", fmt.Sprintf("gone-%d", k), sim.ServiceInterfaceID, uuid(1, 90+k), uuid(2, 90+k), vpcep.StatusAccepted)
 			}
 			p := e.makePlan(t, desired, plan.Options{Prune: true})
 			if kind == "fail-fast" {
@@ -468,7 +469,7 @@ func TestRunStopMeansStop(t *testing.T) {
 				eps := e.owned("s")[name]
 				recreated := false
 				for _, ep := range eps {
-					recreated = recreated || ep.ID != old && ep.Status != otc.StatusDeleting
+					recreated = recreated || ep.ID != old && ep.Status != vpcep.StatusDeleting
 				}
 				if !recreated && !strings.Contains(res.Error, "deleted, not recreated") {
 					t.Errorf("replace %s: deleted, not recreated, and the report says %+v", name, res)

@@ -15,6 +15,7 @@ import (
 	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/plan"
 	"github.com/vpcepctl/vpcepctl/sim"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // simEnv is a simulator served over HTTP and the real client for its
@@ -183,7 +184,7 @@ func (e *simEnv) makePlan(t testing.TB, desired []*manifests.Endpoint, opts plan
 	if err != nil {
 		t.Fatalf("list: %v", err)
 	}
-	services := map[string]*otc.Service{}
+	services := map[string]*vpcep.Service{}
 	for _, d := range desired {
 		if _, ok := services[d.EndpointServiceID]; ok {
 			continue
@@ -202,8 +203,8 @@ func (e *simEnv) makePlan(t testing.TB, desired []*manifests.Endpoint, opts plan
 }
 
 // owned returns the simulator's endpoints carrying the set tag, by name.
-func (e *simEnv) owned(set string) map[string][]otc.Endpoint {
-	out := map[string][]otc.Endpoint{}
+func (e *simEnv) owned(set string) map[string][]vpcep.Endpoint {
+	out := map[string][]vpcep.Endpoint{}
 	for _, ep := range e.sim.Endpoints(sim.ProjectID) {
 		if s, _ := ep.TagValue(manifests.TagSet); s == set {
 			n, _ := ep.TagValue(manifests.TagName)
@@ -214,10 +215,10 @@ func (e *simEnv) owned(set string) map[string][]otc.Endpoint {
 }
 
 // put stores an endpoint of set/name (no tags when set is "").
-func (e *simEnv) put(set, name, service, vpc, subnet, status string, tags ...otc.Tag) otc.Endpoint {
-	ep := otc.Endpoint{ID: newTestID(), EndpointServiceID: service, VPCID: vpc, SubnetID: subnet, Status: status, Tags: tags}
+func (e *simEnv) put(set, name, service, vpc, subnet, status string, tags ...vpcep.Tag) vpcep.Endpoint {
+	ep := vpcep.Endpoint{ID: newTestID(), EndpointServiceID: service, VPCID: vpc, SubnetID: subnet, Status: status, Tags: tags}
 	if set != "" {
-		ep.Tags = append(ep.Tags, otc.Tag{Key: manifests.TagSet, Value: set}, otc.Tag{Key: manifests.TagName, Value: name})
+		ep.Tags = append(ep.Tags, vpcep.Tag{Key: manifests.TagSet, Value: set}, vpcep.Tag{Key: manifests.TagName, Value: name})
 	}
 	e.sim.Put(sim.ProjectID, ep)
 	return ep
@@ -293,12 +294,12 @@ func (c *countingPacer) counts() (ok, throttled int) {
 // hookAPI wraps an API and calls hooks before and after its calls.
 type hookAPI struct {
 	API
-	beforeCreate func(req *otc.CreateEndpointRequest)
-	afterCreate  func(req *otc.CreateEndpointRequest, e *otc.Endpoint, err error)
+	beforeCreate func(req *vpcep.CreateEndpointRequest)
+	afterCreate  func(req *vpcep.CreateEndpointRequest, e *vpcep.Endpoint, err error)
 	beforeDelete func(id string)
 }
 
-func (h *hookAPI) CreateEndpoint(ctx context.Context, req *otc.CreateEndpointRequest) (*otc.Endpoint, int, error) {
+func (h *hookAPI) CreateEndpoint(ctx context.Context, req *vpcep.CreateEndpointRequest) (*vpcep.Endpoint, int, error) {
 	if h.beforeCreate != nil {
 		h.beforeCreate(req)
 	}
@@ -316,7 +317,7 @@ func (h *hookAPI) DeleteEndpointN(ctx context.Context, id string) (int, error) {
 	return h.API.DeleteEndpointN(ctx, id)
 }
 
-func tagValue(tags []otc.Tag, key string) string {
-	v, _ := (&otc.Endpoint{Tags: tags}).TagValue(key)
+func tagValue(tags []vpcep.Tag, key string) string {
+	v, _ := (&vpcep.Endpoint{Tags: tags}).TagValue(key)
 	return v
 }

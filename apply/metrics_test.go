@@ -14,6 +14,7 @@ import (
 
 	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/plan"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // designTable is the table of DESIGN.md "Metrics": name, type, labels.
@@ -294,8 +295,8 @@ func TestMetricsNil(t *testing.T) {
 // instantAPI answers creates and deletes at once; deletes of "bad" fail.
 type instantAPI struct{}
 
-func (instantAPI) CreateEndpoint(_ context.Context, req *otc.CreateEndpointRequest) (*otc.Endpoint, int, error) {
-	return &otc.Endpoint{ID: "ep-" + req.VPCID, Status: otc.StatusAccepted}, 1, nil
+func (instantAPI) CreateEndpoint(_ context.Context, req *vpcep.CreateEndpointRequest) (*vpcep.Endpoint, int, error) {
+	return &vpcep.Endpoint{ID: "ep-" + req.VPCID, Status: vpcep.StatusAccepted}, 1, nil
 }
 
 func (instantAPI) DeleteEndpointN(_ context.Context, id string) (int, error) {
@@ -305,13 +306,15 @@ func (instantAPI) DeleteEndpointN(_ context.Context, id string) (int, error) {
 	return 1, nil
 }
 
-func (instantAPI) GetEndpoint(context.Context, string) (*otc.Endpoint, error) {
+func (instantAPI) GetEndpoint(context.Context, string) (*vpcep.Endpoint, error) {
 	return nil, errors.New("not used")
 }
-func (instantAPI) ListEndpoints(context.Context, otc.ListOptions) ([]otc.Endpoint, error) {
+func (instantAPI) ListEndpoints(context.Context, otc.ListOptions) ([]vpcep.Endpoint, error) {
 	return nil, nil
 }
-func (instantAPI) TagActionN(context.Context, string, string, []otc.Tag) (int, error) { return 1, nil }
+func (instantAPI) TagActionN(context.Context, string, string, []vpcep.Tag) (int, error) {
+	return 1, nil
+}
 
 // TestMetricsChanges checks vpcepctl_changes_total as a run counts it:
 // one series per action and result, conflicts skipped.
@@ -321,7 +324,7 @@ func TestMetricsChanges(t *testing.T) {
 	tgt := plan.Target{Region: "eu-de", ProjectID: "p"}
 	ch := func(a plan.Action, name, id string) plan.Change {
 		return plan.Change{Action: a, Set: "s", Name: name, Region: tgt.Region, ProjectID: tgt.ProjectID, ID: id,
-			Desired: &otc.CreateEndpointRequest{VPCID: name}}
+			Desired: &vpcep.CreateEndpointRequest{VPCID: name}}
 	}
 	p := &plan.Plan{Changes: []plan.Change{
 		ch(plan.Create, "a", ""), ch(plan.Create, "b", ""),
@@ -389,7 +392,7 @@ func TestMetricsRateLimit(t *testing.T) {
 type retryingAPI struct{ instantAPI }
 
 func (retryingAPI) DeleteEndpointN(context.Context, string) (int, error) { return 3, nil }
-func (retryingAPI) TagActionN(context.Context, string, string, []otc.Tag) (int, error) {
+func (retryingAPI) TagActionN(context.Context, string, string, []vpcep.Tag) (int, error) {
 	return 3, nil
 }
 
@@ -400,8 +403,8 @@ func TestReportAttemptsCountHTTPAttempts(t *testing.T) {
 	p := &plan.Plan{Changes: []plan.Change{
 		{Action: plan.Delete, Set: "s", Name: "a", Region: tgt.Region, ProjectID: tgt.ProjectID, ID: "x"},
 		{Action: plan.Tag, Set: "s", Name: "b", Region: tgt.Region, ProjectID: tgt.ProjectID, ID: "y",
-			Desired: &otc.CreateEndpointRequest{Tags: []otc.Tag{{Key: "team", Value: "a"}}},
-			Current: &otc.Endpoint{ID: "y", Tags: []otc.Tag{{Key: "team", Value: "b"}}}},
+			Desired: &vpcep.CreateEndpointRequest{Tags: []vpcep.Tag{{Key: "team", Value: "a"}}},
+			Current: &vpcep.Endpoint{ID: "y", Tags: []vpcep.Tag{{Key: "team", Value: "b"}}}},
 	}}
 	rep := New(map[plan.Target]API{tgt: retryingAPI{}}, Options{}).Run(t.Context(), p)
 	for _, r := range rep.Results {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // This file holds the status polling policy: one poller per target asks
@@ -53,20 +54,20 @@ type poller struct {
 
 // waiter is one wait for one endpoint.
 type waiter struct {
-	done func(e *otc.Endpoint) bool // e is nil when the endpoint is gone
+	done func(e *vpcep.Endpoint) bool // e is nil when the endpoint is gone
 	// confirmGone asks for GET to answer 404 twice, goneSettle apart,
 	// before the endpoint counts as gone (a create must not be reported
 	// lost on a read that lags behind).
 	confirmGone bool
-	ch          chan *otc.Endpoint // receives the final endpoint (nil: gone)
-	last        *otc.Endpoint      // last seen; guarded by poller.mu
-	missing     time.Time          // first 404 of a confirmGone wait; guarded by poller.mu
+	ch          chan *vpcep.Endpoint // receives the final endpoint (nil: gone)
+	last        *vpcep.Endpoint      // last seen; guarded by poller.mu
+	missing     time.Time            // first 404 of a confirmGone wait; guarded by poller.mu
 }
 
 // finder is one look for the endpoint carrying set and name tags.
 type finder struct {
 	set, name string
-	ch        chan *otc.Endpoint
+	ch        chan *vpcep.Endpoint
 }
 
 func newPoller(api API, interval time.Duration, log *slog.Logger) *poller {
@@ -117,9 +118,9 @@ func (p *poller) run(ctx context.Context) {
 // poll returns the state of each id it learnt something about (the
 // endpoint, or nil when GET answered 404 or a list no longer shows a
 // deleted one) and the endpoints of each VPC looked in.
-func (p *poller) poll(ctx context.Context, ids []string, confirm map[string]bool, vpcs []string) (map[string]*otc.Endpoint, map[string][]otc.Endpoint, error) {
-	out := make(map[string]*otc.Endpoint, len(ids))
-	inVPC := make(map[string][]otc.Endpoint, len(vpcs))
+func (p *poller) poll(ctx context.Context, ids []string, confirm map[string]bool, vpcs []string) (map[string]*vpcep.Endpoint, map[string][]vpcep.Endpoint, error) {
+	out := make(map[string]*vpcep.Endpoint, len(ids))
+	inVPC := make(map[string][]vpcep.Endpoint, len(vpcs))
 	get := func(id string) error {
 		e, err := p.api.GetEndpoint(ctx, id)
 		switch {
@@ -152,7 +153,7 @@ func (p *poller) poll(ctx context.Context, ids []string, confirm map[string]bool
 		return nil, nil, err
 	}
 	p.listed = len(eps)
-	byID := make(map[string]*otc.Endpoint, len(eps))
+	byID := make(map[string]*vpcep.Endpoint, len(eps))
 	for i := range eps {
 		byID[eps[i].ID] = &eps[i]
 		if vpc := strings.ToLower(eps[i].VPCID); len(vpcs) > 0 {
@@ -161,7 +162,7 @@ func (p *poller) poll(ctx context.Context, ids []string, confirm map[string]bool
 	}
 	for _, vpc := range vpcs {
 		if inVPC[vpc] == nil {
-			inVPC[vpc] = []otc.Endpoint{}
+			inVPC[vpc] = []vpcep.Endpoint{}
 		}
 	}
 	var missing []string
@@ -186,7 +187,7 @@ func (p *poller) poll(ctx context.Context, ids []string, confirm map[string]bool
 
 // deliver hands the poll results to the waiters that are done and the
 // finders whose endpoint appeared.
-func (p *poller) deliver(seen map[string]*otc.Endpoint, inVPC map[string][]otc.Endpoint) {
+func (p *poller) deliver(seen map[string]*vpcep.Endpoint, inVPC map[string][]vpcep.Endpoint) {
 	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -238,8 +239,8 @@ func (p *poller) deliver(seen map[string]*otc.Endpoint, inVPC map[string][]otc.E
 // wait blocks until done is true for a poll result of id, or ctx ends. It
 // returns the endpoint done was true for (nil: gone), or the last one seen
 // and ctx's error.
-func (p *poller) wait(ctx context.Context, id string, confirmGone bool, done func(e *otc.Endpoint) bool) (*otc.Endpoint, error) {
-	w := &waiter{done: done, confirmGone: confirmGone, ch: make(chan *otc.Endpoint, 1)}
+func (p *poller) wait(ctx context.Context, id string, confirmGone bool, done func(e *vpcep.Endpoint) bool) (*vpcep.Endpoint, error) {
+	w := &waiter{done: done, confirmGone: confirmGone, ch: make(chan *vpcep.Endpoint, 1)}
 	p.mu.Lock()
 	p.waiting[id] = append(p.waiting[id], w)
 	p.mu.Unlock()
@@ -264,9 +265,9 @@ func (p *poller) wait(ctx context.Context, id string, confirmGone bool, done fun
 
 // find blocks until a poll finds the endpoint carrying set and name in the
 // VPC (by the keeper rule), or ctx ends (nil).
-func (p *poller) find(ctx context.Context, vpc, set, name string) *otc.Endpoint {
+func (p *poller) find(ctx context.Context, vpc, set, name string) *vpcep.Endpoint {
 	vpc = strings.ToLower(vpc)
-	f := &finder{set: set, name: name, ch: make(chan *otc.Endpoint, 1)}
+	f := &finder{set: set, name: name, ch: make(chan *vpcep.Endpoint, 1)}
 	p.mu.Lock()
 	p.finds[vpc] = append(p.finds[vpc], f)
 	p.mu.Unlock()

@@ -9,45 +9,46 @@ import (
 	"time"
 
 	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // fakeAPI holds endpoints in memory and counts GETs and lists.
 type fakeAPI struct {
 	API
 	mu    sync.Mutex
-	eps   map[string]*otc.Endpoint
+	eps   map[string]*vpcep.Endpoint
 	order []string
 	gets  int
 	lists int
 }
 
 func newFakeAPI(n int) *fakeAPI {
-	f := &fakeAPI{eps: map[string]*otc.Endpoint{}}
+	f := &fakeAPI{eps: map[string]*vpcep.Endpoint{}}
 	for i := 0; i < n; i++ {
 		id := fmt.Sprintf("ep-%05d", i)
-		f.eps[id] = &otc.Endpoint{ID: id, Status: otc.StatusCreating}
+		f.eps[id] = &vpcep.Endpoint{ID: id, Status: vpcep.StatusCreating}
 		f.order = append(f.order, id)
 	}
 	return f
 }
 
-func (f *fakeAPI) GetEndpoint(_ context.Context, id string) (*otc.Endpoint, error) {
+func (f *fakeAPI) GetEndpoint(_ context.Context, id string) (*vpcep.Endpoint, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.gets++
 	e, ok := f.eps[id]
 	if !ok {
-		return nil, &otc.APIError{Op: otc.OpGet, Status: 404, Code: otc.CodeNotFound}
+		return nil, &otc.APIError{Op: otc.OpGet, Status: 404, Code: vpcep.CodeNotFound}
 	}
 	c := *e
 	return &c, nil
 }
 
-func (f *fakeAPI) ListEndpoints(context.Context, otc.ListOptions) ([]otc.Endpoint, error) {
+func (f *fakeAPI) ListEndpoints(context.Context, otc.ListOptions) ([]vpcep.Endpoint, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.lists++
-	var out []otc.Endpoint
+	var out []vpcep.Endpoint
 	for _, id := range f.order {
 		if e, ok := f.eps[id]; ok {
 			out = append(out, *e)
@@ -143,22 +144,22 @@ func TestPollerWait(t *testing.T) {
 
 	short, stop := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer stop()
-	e, err := p.wait(short, "ep-00000", false, func(e *otc.Endpoint) bool { return e == nil || e.Status != otc.StatusCreating })
-	if err == nil || e == nil || e.Status != otc.StatusCreating {
+	e, err := p.wait(short, "ep-00000", false, func(e *vpcep.Endpoint) bool { return e == nil || e.Status != vpcep.StatusCreating })
+	if err == nil || e == nil || e.Status != vpcep.StatusCreating {
 		t.Errorf("wait with a timeout = %+v, %v; want the creating endpoint and an error", e, err)
 	}
 
-	done := make(chan *otc.Endpoint)
+	done := make(chan *vpcep.Endpoint)
 	go func() {
-		e, _ := p.wait(ctx, "ep-00000", false, func(e *otc.Endpoint) bool { return e != nil && e.Status == otc.StatusAccepted })
+		e, _ := p.wait(ctx, "ep-00000", false, func(e *vpcep.Endpoint) bool { return e != nil && e.Status == vpcep.StatusAccepted })
 		done <- e
 	}()
 	f.mu.Lock()
-	f.eps["ep-00000"].Status = otc.StatusAccepted
+	f.eps["ep-00000"].Status = vpcep.StatusAccepted
 	f.mu.Unlock()
 	select {
 	case e := <-done:
-		if e == nil || e.Status != otc.StatusAccepted {
+		if e == nil || e.Status != vpcep.StatusAccepted {
 			t.Errorf("wait = %+v, want accepted", e)
 		}
 	case <-time.After(10 * time.Second):

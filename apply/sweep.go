@@ -9,6 +9,7 @@ import (
 	"github.com/vpcepctl/vpcepctl/manifests"
 	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/plan"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // This file holds the end-of-run sweep (DESIGN.md "Ownership"). Policy:
@@ -56,19 +57,19 @@ func (r *run) sweep(p *plan.Plan) {
 	var extras []plan.Change
 	for _, t := range targets {
 		tg := r.targets[t]
-		var eps []otc.Endpoint
+		var eps []vpcep.Endpoint
 		var err error
 		r.stepAlways(func(ctx context.Context) { eps, err = tg.api.ListEndpoints(ctx, otc.ListOptions{}) })
 		if err != nil {
 			r.opts.Logger.Warn("duplicates not swept: listing failed; the next run's plan deletes any", "target", t.String(), "err", err)
 			continue
 		}
-		byName := map[key][]*otc.Endpoint{}
+		byName := map[key][]*vpcep.Endpoint{}
 		for i := range eps {
 			e := &eps[i]
 			set, _ := e.TagValue(manifests.TagSet)
 			name, _ := e.TagValue(manifests.TagName)
-			if k := (key{t, set, name}); created[k] != nil && e.Status != otc.StatusDeleting {
+			if k := (key{t, set, name}); created[k] != nil && e.Status != vpcep.StatusDeleting {
 				byName[k] = append(byName[k], e)
 			}
 		}
@@ -79,7 +80,7 @@ func (r *run) sweep(p *plan.Plan) {
 			slices.SortFunc(es, plan.Keeper)
 			keep := es[0]
 			for _, i := range created[k] {
-				if res := &r.rep.Results[i]; res.ID != keep.ID && slices.ContainsFunc(es[1:], func(e *otc.Endpoint) bool { return e.ID == res.ID }) {
+				if res := &r.rep.Results[i]; res.ID != keep.ID && slices.ContainsFunc(es[1:], func(e *vpcep.Endpoint) bool { return e.ID == res.ID }) {
 					res.ID, res.Status = keep.ID, keep.Status
 				}
 			}

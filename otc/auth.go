@@ -21,6 +21,8 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // Credentials say how to authenticate. Exactly one mode is used, the first
@@ -601,7 +603,7 @@ func (s *tokenSource) fetch(ctx context.Context, projectID, projectName string) 
 	}
 	t.projectID = firstNonEmpty(tr.Token.Project.ID, projectID)
 	if tr.Token.ExpiresAt != "" {
-		if exp, err := ParseTime(tr.Token.ExpiresAt); err == nil {
+		if exp, err := vpcep.ParseTime(tr.Token.ExpiresAt); err == nil {
 			t.expires = exp
 			s.schedule(t)
 		}

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // This file holds the request machinery: one logical call is one
@@ -420,7 +422,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	throttled := resp.StatusCode == http.StatusTooManyRequests ||
-		(resp.StatusCode == http.StatusBadRequest && decodeError(a.op, resp, a.body).CodeIs(CodeThrottled))
+		(resp.StatusCode == http.StatusBadRequest && decodeError(a.op, resp, a.body).CodeIs(vpcep.CodeThrottled))
 	if c.pacer != nil {
 		c.pacer.Observe(throttled)
 	}
@@ -621,7 +623,7 @@ func (c *Client) doN(ctx context.Context, op, method, path string, query map[str
 
 // jsonInto returns a decode func for do that reads a JSON object into out.
 func jsonInto(out any) func([]byte) error {
-	return func(data []byte) error { return decodeObject("a JSON object", data, out) }
+	return func(data []byte) error { return vpcep.DecodeObject("a JSON object", data, out) }
 }
 
 // into returns a decode func for do that reads data with dec into *out.
@@ -668,9 +670,9 @@ func (c *Client) wrapError(ctx context.Context, op string, a *attempt, err error
 
 // GetEndpoint returns one endpoint; a missing one is an *APIError with
 // NotFound() true.
-func (c *Client) GetEndpoint(ctx context.Context, id string) (*Endpoint, error) {
-	var e *Endpoint
-	if err := c.do(ctx, OpGet, http.MethodGet, "/vpc-endpoints/"+url.PathEscape(id), nil, nil, into(&e, decodeEndpoint)); err != nil {
+func (c *Client) GetEndpoint(ctx context.Context, id string) (*vpcep.Endpoint, error) {
+	var e *vpcep.Endpoint
+	if err := c.do(ctx, OpGet, http.MethodGet, "/vpc-endpoints/"+url.PathEscape(id), nil, nil, into(&e, vpcep.DecodeEndpoint)); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -683,8 +685,8 @@ func (c *Client) GetEndpoint(ctx context.Context, id string) (*Endpoint, error) 
 // the caller must look for it (by VPC and name tag) before sending it
 // again. Throttled answers and failures before sending are retried here.
 // attempts counts the HTTP attempts made (throttled ones included).
-func (c *Client) CreateEndpoint(ctx context.Context, in *CreateEndpointRequest) (e *Endpoint, attempts int, err error) {
-	n, err := c.doN(ctx, OpCreate, http.MethodPost, "/vpc-endpoints", nil, in, into(&e, decodeEndpoint))
+func (c *Client) CreateEndpoint(ctx context.Context, in *vpcep.CreateEndpointRequest) (e *vpcep.Endpoint, attempts int, err error) {
+	n, err := c.doN(ctx, OpCreate, http.MethodPost, "/vpc-endpoints", nil, in, into(&e, vpcep.DecodeEndpoint))
 	if err != nil {
 		return nil, n, err
 	}
@@ -706,17 +708,17 @@ func (c *Client) DeleteEndpointN(ctx context.Context, id string) (attempts int, 
 }
 
 // TagAction adds (action "create") or removes (action "delete") tags.
-func (c *Client) TagAction(ctx context.Context, id, action string, tags []Tag) error {
+func (c *Client) TagAction(ctx context.Context, id, action string, tags []vpcep.Tag) error {
 	_, err := c.TagActionN(ctx, id, action, tags)
 	return err
 }
 
 // TagActionN is TagAction that also returns the number of HTTP attempts
 // made (retries included), as CreateEndpoint does.
-func (c *Client) TagActionN(ctx context.Context, id, action string, tags []Tag) (attempts int, err error) {
+func (c *Client) TagActionN(ctx context.Context, id, action string, tags []vpcep.Tag) (attempts int, err error) {
 	body := struct {
-		Action string `json:"action"`
-		Tags   []Tag  `json:"tags"`
+		Action string      `json:"action"`
+		Tags   []vpcep.Tag `json:"tags"`
 	}{action, tags}
 	return c.doN(ctx, OpTag, http.MethodPost, "/endpoint/"+url.PathEscape(id)+"/tags/action", nil, body, nil)
 }
@@ -770,7 +772,7 @@ func (c *Client) FilterByTags(ctx context.Context, tags map[string][]string) ([]
 }
 
 // DescribeService resolves an endpoint service by id or by name.
-func (c *Client) DescribeService(ctx context.Context, id, name string) (*Service, error) {
+func (c *Client) DescribeService(ctx context.Context, id, name string) (*vpcep.Service, error) {
 	q := map[string]string{}
 	if id != "" {
 		q["id"] = id
@@ -778,17 +780,17 @@ func (c *Client) DescribeService(ctx context.Context, id, name string) (*Service
 	if name != "" {
 		q["endpoint_service_name"] = name
 	}
-	var s *Service
-	if err := c.do(ctx, OpService, http.MethodGet, "/vpc-endpoint-services/describe", q, nil, into(&s, decodeService)); err != nil {
+	var s *vpcep.Service
+	if err := c.do(ctx, OpService, http.MethodGet, "/vpc-endpoint-services/describe", q, nil, into(&s, vpcep.DecodeService)); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
 // PublicServices lists the public endpoint services.
-func (c *Client) PublicServices(ctx context.Context) ([]Service, error) {
+func (c *Client) PublicServices(ctx context.Context) ([]vpcep.Service, error) {
 	var out struct {
-		EndpointServices []Service `json:"endpoint_services"`
+		EndpointServices []vpcep.Service `json:"endpoint_services"`
 	}
 	q := map[string]string{"limit": strconv.Itoa(pageSize)}
 	if err := c.do(ctx, OpService, http.MethodGet, "/vpc-endpoint-services/public", q, nil, jsonInto(&out)); err != nil {
@@ -798,9 +800,9 @@ func (c *Client) PublicServices(ctx context.Context) ([]Service, error) {
 }
 
 // EndpointQuota returns the endpoint quota of the project.
-func (c *Client) EndpointQuota(ctx context.Context) (*Quota, error) {
-	var q *Quota
-	if err := c.do(ctx, OpQuota, http.MethodGet, "/quotas", map[string]string{"type": "endpoint"}, nil, into(&q, decodeQuota)); err != nil {
+func (c *Client) EndpointQuota(ctx context.Context) (*vpcep.Quota, error) {
+	var q *vpcep.Quota
+	if err := c.do(ctx, OpQuota, http.MethodGet, "/quotas", map[string]string{"type": "endpoint"}, nil, into(&q, vpcep.DecodeQuota)); err != nil {
 		return nil, err
 	}
 	return q, nil

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // Bodies from the reference pages in ../shared/api/ (the docs' examples),
@@ -167,10 +168,10 @@ func TestDecodeEndpoints(t *testing.T) {
 	tests := []struct {
 		name     string
 		body     string
-		call     func(context.Context, *otc.Client) ([]otc.Endpoint, error)
+		call     func(context.Context, *otc.Client) ([]vpcep.Endpoint, error)
 		wantReq  string
 		wantLen  int
-		check    func(t *testing.T, eps []otc.Endpoint)
+		check    func(t *testing.T, eps []vpcep.Endpoint)
 		checkErr func(t *testing.T, err error)
 	}{
 		{
@@ -179,10 +180,10 @@ func TestDecodeEndpoints(t *testing.T) {
 			call:    getOne("530d6f2f-d115-4df2-8c36-32d19f3c0bbc"),
 			wantReq: "GET /v1/" + testPID + "/vpc-endpoints/530d6f2f-d115-4df2-8c36-32d19f3c0bbc",
 			wantLen: 1,
-			check: func(t *testing.T, eps []otc.Endpoint) {
+			check: func(t *testing.T, eps []vpcep.Endpoint) {
 				e := eps[0]
 				want(t, "id", e.ID, "530d6f2f-d115-4df2-8c36-32d19f3c0bbc")
-				want(t, "status", e.Status, otc.StatusAccepted)
+				want(t, "status", e.Status, vpcep.StatusAccepted)
 				want(t, "active_status", strings.Join(e.ActiveStatus, ","), "active")
 				want(t, "marker_id", e.MarkerID, int64(201515772))
 				want(t, "ip", e.IP, "192.168.14.23")
@@ -197,9 +198,9 @@ func TestDecodeEndpoints(t *testing.T) {
 			body:    docsGetGateway,
 			call:    getOne("59a40a87-abe0-4c1f-8bf0-63700128cb39"),
 			wantLen: 1,
-			check: func(t *testing.T, eps []otc.Endpoint) {
+			check: func(t *testing.T, eps []vpcep.Endpoint) {
 				e := eps[0]
-				want(t, "service_type", e.ServiceType, otc.ServiceGateway)
+				want(t, "service_type", e.ServiceType, vpcep.ServiceGateway)
 				want(t, "routetables", strings.Join(e.RouteTables, ","), "6416b1df-bbe8-4e51-8fa3-4d169b8cc3aa")
 				want(t, "policy effect", e.PolicyStatement[0].Effect, "Allow")
 				want(t, "tags", len(e.Tags), 0)
@@ -211,7 +212,7 @@ func TestDecodeEndpoints(t *testing.T) {
 			call:    listAll,
 			wantReq: "GET /v1/" + testPID + "/vpc-endpoints?limit=1000&offset=0&sort_dir=asc&sort_key=created_at",
 			wantLen: 2,
-			check: func(t *testing.T, eps []otc.Endpoint) {
+			check: func(t *testing.T, eps []vpcep.Endpoint) {
 				want(t, "first", eps[0].ID, "59a40a87-abe0-4c1f-8bf0-63700128cb39")
 				want(t, "second", eps[1].ID, "530d6f2f-d115-4df2-8c36-32d19f3c0bbc")
 			},
@@ -222,10 +223,10 @@ func TestDecodeEndpoints(t *testing.T) {
 			call:    createOne,
 			wantReq: "POST /v1/" + testPID + "/vpc-endpoints",
 			wantLen: 1,
-			check: func(t *testing.T, eps []otc.Endpoint) {
+			check: func(t *testing.T, eps []vpcep.Endpoint) {
 				e := eps[0]
 				want(t, "marker_id", e.MarkerID, int64(322312312312))
-				want(t, "status", e.Status, otc.StatusCreating)
+				want(t, "status", e.Status, vpcep.StatusCreating)
 				want(t, "enable_dns", bool(e.EnableDNS), true)
 				want(t, "created_at", e.CreatedAt.Time, utc("2018-01-30T07:42:01.174Z"))
 				want(t, "updated_at", e.UpdatedAt.Time, utc("2018-01-30T07:42:01.174Z"))
@@ -238,7 +239,7 @@ func TestDecodeEndpoints(t *testing.T) {
 			body:    ascendingWhole(t, fixture(t, "vpcep_endpoints_list_response.json")),
 			call:    listAll,
 			wantLen: 2,
-			check: func(t *testing.T, eps []otc.Endpoint) {
+			check: func(t *testing.T, eps []vpcep.Endpoint) {
 				want(t, "whitelist", strings.Join(eps[1].Whitelist, ","), "127.0.0.1")
 				want(t, "enable_whitelist", bool(eps[1].EnableWhitelist), true)
 				want(t, "marker_id", eps[0].MarkerID, int64(16777322))
@@ -249,7 +250,7 @@ func TestDecodeEndpoints(t *testing.T) {
 			body:    legacyEndpoint,
 			call:    getOne("4189d3c2-8882-4871-a3c2-d380272eed83"),
 			wantLen: 1,
-			check: func(t *testing.T, eps []otc.Endpoint) {
+			check: func(t *testing.T, eps []vpcep.Endpoint) {
 				e := eps[0]
 				want(t, "active_status", strings.Join(e.ActiveStatus, ","), "active")
 				want(t, "enable_dns", bool(e.EnableDNS), true)
@@ -268,7 +269,7 @@ func TestDecodeEndpoints(t *testing.T) {
 			name: "timestamps: zone offset, nanoseconds, space separator, null",
 			body: `{"id":"a","created_at":"2024-08-23T09:37:37.123456789+02:00","updated_at":"2024-08-23 07:37:39","active_status":null,"enable_dns":null}`,
 			call: getOne("a"), wantLen: 1,
-			check: func(t *testing.T, eps []otc.Endpoint) {
+			check: func(t *testing.T, eps []vpcep.Endpoint) {
 				want(t, "created_at", eps[0].CreatedAt.Time, utc("2024-08-23T07:37:37.123456789Z"))
 				want(t, "updated_at", eps[0].UpdatedAt.Time, utc("2024-08-23T07:37:39Z"))
 				want(t, "active_status", len(eps[0].ActiveStatus), 0)
@@ -278,7 +279,7 @@ func TestDecodeEndpoints(t *testing.T) {
 			name: "updated_at wins over update_at",
 			body: `{"id":"a","updated_at":"2024-01-01T00:00:00Z","update_at":"2020-01-01T00:00:00Z"}`,
 			call: getOne("a"), wantLen: 1,
-			check: func(t *testing.T, eps []otc.Endpoint) {
+			check: func(t *testing.T, eps []vpcep.Endpoint) {
 				want(t, "updated_at", eps[0].UpdatedAt.Time, utc("2024-01-01T00:00:00Z"))
 			},
 		},
@@ -286,7 +287,7 @@ func TestDecodeEndpoints(t *testing.T) {
 			name: "active_status as a list of several",
 			body: `{"id":"a","active_status":["arrear_frozen","verify_frozen"]}`,
 			call: getOne("a"), wantLen: 1,
-			check: func(t *testing.T, eps []otc.Endpoint) {
+			check: func(t *testing.T, eps []vpcep.Endpoint) {
 				want(t, "active_status", strings.Join(eps[0].ActiveStatus, ","), "arrear_frozen,verify_frozen")
 			},
 		},
@@ -326,13 +327,13 @@ func TestDecodeEndpoints(t *testing.T) {
 	}
 }
 
-func getOne(id string) func(context.Context, *otc.Client) ([]otc.Endpoint, error) {
-	return func(ctx context.Context, c *otc.Client) ([]otc.Endpoint, error) {
+func getOne(id string) func(context.Context, *otc.Client) ([]vpcep.Endpoint, error) {
+	return func(ctx context.Context, c *otc.Client) ([]vpcep.Endpoint, error) {
 		e, err := c.GetEndpoint(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		return []otc.Endpoint{*e}, nil
+		return []vpcep.Endpoint{*e}, nil
 	}
 }
 
@@ -355,21 +356,21 @@ func ascendingWhole(t *testing.T, body string) string {
 	return string(b)
 }
 
-func listAll(ctx context.Context, c *otc.Client) ([]otc.Endpoint, error) {
+func listAll(ctx context.Context, c *otc.Client) ([]vpcep.Endpoint, error) {
 	return c.ListEndpoints(ctx, otc.ListOptions{})
 }
 
-func createOne(ctx context.Context, c *otc.Client) ([]otc.Endpoint, error) {
-	e, _, err := c.CreateEndpoint(ctx, &otc.CreateEndpointRequest{
+func createOne(ctx context.Context, c *otc.Client) ([]vpcep.Endpoint, error) {
+	e, _, err := c.CreateEndpoint(ctx, &vpcep.CreateEndpointRequest{
 		EndpointServiceID: "e0c748b7-d982-47df-ba06-b9c8c7650c1a", VPCID: "84758cf5-9c62-43ae-a778-3dbd8370c0a4",
 	})
 	if err != nil {
 		return nil, err
 	}
-	return []otc.Endpoint{*e}, nil
+	return []vpcep.Endpoint{*e}, nil
 }
 
-func tagValue(e otc.Endpoint, key string) string {
+func tagValue(e vpcep.Endpoint, key string) string {
 	v, _ := e.TagValue(key)
 	return v
 }
@@ -408,7 +409,7 @@ func TestDecodeServicesAndQuota(t *testing.T) {
 			t.Fatal(err)
 		}
 		want(t, "request", got, "GET /v1/"+testPID+"/vpc-endpoint-services/describe?id=9d4c1028-1336-4556-9881-b5d807c1b8a8")
-		want(t, "service_type", s.ServiceType, otc.ServiceInterface)
+		want(t, "service_type", s.ServiceType, vpcep.ServiceInterface)
 		want(t, "is_charge", bool(s.IsCharge), true)
 		want(t, "created_at", s.CreatedAt.Time, utc("2018-09-17T07:28:31Z"))
 	})
@@ -427,7 +428,7 @@ func TestDecodeServicesAndQuota(t *testing.T) {
 			t.Fatal(err)
 		}
 		want(t, "count", len(ss), 2)
-		want(t, "gateway", ss[1].ServiceType, otc.ServiceGateway)
+		want(t, "gateway", ss[1].ServiceType, vpcep.ServiceGateway)
 	})
 	t.Run("public services (docs as printed, not JSON)", func(t *testing.T) {
 		c, _ := tokenClient(t, serveBody(http.StatusOK, docsPublicAsPrinted, nil))
@@ -442,7 +443,7 @@ func TestDecodeServicesAndQuota(t *testing.T) {
 			t.Fatal(err)
 		}
 		want(t, "request", got, "GET /v1/"+testPID+"/quotas?type=endpoint")
-		want(t, "quota", *q, otc.Quota{Type: "endpoint", Used: 4, Quota: 150})
+		want(t, "quota", *q, vpcep.Quota{Type: "endpoint", Used: 4, Quota: 150})
 	})
 	t.Run("quota without the endpoint entry", func(t *testing.T) {
 		c, _ := tokenClient(t, serveBody(http.StatusOK, `{"quotas":{"resources":[]}}`, nil))

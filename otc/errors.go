@@ -1,7 +1,6 @@
 package otc
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,9 +9,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"reflect"
 	"strings"
 	"syscall"
+
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // This file holds the error types of the client and the one classification
@@ -20,19 +20,6 @@ import (
 // secret or a request URL (a host is named, never a path or a query); API
 // messages are scrubbed of every secret the run knows before they are
 // returned (see Redactor).
-
-// Well-known error codes. Compare with CodeIs, never with ==: the API
-// spells the prefix both EndPoint and Endpoint.
-const (
-	CodeSystemError  = "EndPoint.0001"
-	CodeThrottled    = "EndPoint.0022"
-	CodeQuota        = "Endpoint.1018"
-	CodeNotFound     = "EndPoint.2006"
-	CodeTimedOut     = "EndPoint.0013"
-	CodeAuthFailed   = "EndPoint.0003"
-	CodeForbidden    = "EndPoint.0004"
-	CodeResourceGone = "EndPoint.0005"
-)
 
 // Class is the retry classification of a failed request. Every retry
 // decision in vpcepctl is made on a Class, never on message text.
@@ -106,9 +93,9 @@ func (e *APIError) CodeIs(code string) bool { return strings.EqualFold(e.Code, c
 // EndPoint.0003; 403 or EndPoint.0004), and is "" for any other answer.
 func (e *APIError) authProblem() string {
 	switch {
-	case e.Status == http.StatusUnauthorized, e.CodeIs(CodeAuthFailed):
+	case e.Status == http.StatusUnauthorized, e.CodeIs(vpcep.CodeAuthFailed):
 		return "authentication failed"
-	case e.Status == http.StatusForbidden, e.CodeIs(CodeForbidden):
+	case e.Status == http.StatusForbidden, e.CodeIs(vpcep.CodeForbidden):
 		return "permission denied"
 	}
 	return ""
@@ -119,7 +106,7 @@ func (e *APIError) authProblem() string {
 // can never work and are Permanent.
 func (e *APIError) Class() Class {
 	switch {
-	case e.Status == http.StatusTooManyRequests, e.CodeIs(CodeThrottled):
+	case e.Status == http.StatusTooManyRequests, e.CodeIs(vpcep.CodeThrottled):
 		return Throttled
 	case e.Status == http.StatusNotImplemented, e.Status == http.StatusHTTPVersionNotSupported:
 		return Permanent
@@ -136,7 +123,7 @@ func (e *APIError) Class() Class {
 func (e *APIError) NotFound() bool { return e.Status == http.StatusNotFound }
 
 // QuotaExceeded reports whether the error is the endpoint quota error.
-func (e *APIError) QuotaExceeded() bool { return e.CodeIs(CodeQuota) }
+func (e *APIError) QuotaExceeded() bool { return e.CodeIs(vpcep.CodeQuota) }
 
 // NetError is a transport failure: no HTTP answer was read (a dial failure,
 // a reset, a timeout; or the caller's context ended after a create was
@@ -317,58 +304,6 @@ func (e *ResponseError) Class() Class {
 		return Ambiguous
 	}
 	return Permanent
-}
-
-// jsonTypeName names the JSON a Go type decodes from.
-func jsonTypeName(t reflect.Type) string {
-	if t == nil {
-		return "another type"
-	}
-	switch t {
-	case reflect.TypeFor[Bool]():
-		return "a boolean or \"true\"/\"false\""
-	case reflect.TypeFor[StringList]():
-		return "a string or a list of strings"
-	case reflect.TypeFor[Time]():
-		return "a timestamp string"
-	}
-	switch t.Kind() {
-	case reflect.Bool:
-		return "a boolean"
-	case reflect.String:
-		return "a string"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "a whole number in range"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Slice, reflect.Array:
-		return "a list"
-	case reflect.Map, reflect.Struct:
-		return "an object"
-	}
-	return "another type"
-}
-
-// decodeTypeError is the error of a lenient decoder that cannot read
-// data: encoding/json adds the field's path, and the text names the JSON
-// kind it got, never the value (it may be a secret an API echoed).
-func decodeTypeError(data []byte, v any) error {
-	kind := "a value"
-	switch d := bytes.TrimSpace(data); {
-	case len(d) == 0:
-	case d[0] == '"':
-		kind = "string"
-	case d[0] == '[':
-		kind = "array"
-	case d[0] == '{':
-		kind = "object"
-	case d[0] == 't', d[0] == 'f':
-		kind = "bool"
-	default:
-		kind = "number"
-	}
-	return &json.UnmarshalTypeError{Value: kind, Type: reflect.TypeOf(v)}
 }
 
 // errBodyTooLarge is the cause of a ResponseError for an answer over the

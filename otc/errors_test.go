@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // TestConfigError: every configuration problem the client detects is a
@@ -380,7 +381,7 @@ func TestAttemptsOfDeleteAndTag(t *testing.T) {
 				if op == otc.OpDelete {
 					n, err = c.DeleteEndpointN(t.Context(), "e1")
 				} else {
-					n, err = c.TagActionN(t.Context(), "e1", "create", []otc.Tag{{Key: "k", Value: "v"}})
+					n, err = c.TagActionN(t.Context(), "e1", "create", []vpcep.Tag{{Key: "k", Value: "v"}})
 				}
 				want(t, "attempts", n, tt.n)
 				want(t, "ok", err == nil, tt.ok)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // blockingPacer holds every Wait until release is closed (or ctx ends).
@@ -55,7 +56,7 @@ func TestGate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := &otc.CreateEndpointRequest{EndpointServiceID: "s", VPCID: "v"}
+	req := &vpcep.CreateEndpointRequest{EndpointServiceID: "s", VPCID: "v"}
 
 	// Stopped while waiting for the pacer: nothing is sent.
 	gate, stop := context.WithCancel(context.Background())

@@ -35,6 +35,7 @@ import (
 
 	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/sim"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // witness is a second host: it records every request that reaches it. No
@@ -107,7 +108,7 @@ func TestNoRedirectFollowed(t *testing.T) {
 				var attempts int
 				c, err := p.Client(t.Context(), "", "", nil)
 				if err == nil {
-					_, attempts, err = c.CreateEndpoint(t.Context(), &otc.CreateEndpointRequest{EndpointServiceID: "s", VPCID: "v"})
+					_, attempts, err = c.CreateEndpoint(t.Context(), &vpcep.CreateEndpointRequest{EndpointServiceID: "s", VPCID: "v"})
 					want(t, "attempts", attempts, 1)
 				}
 				var re *otc.RedirectError
@@ -226,7 +227,7 @@ func TestDecodeErrorsNameFieldNotValue(t *testing.T) {
 		`{"updated_at":["` + secret + `"]}`,
 		`{"update_at":"` + secret + `"}`,
 	} {
-		var e otc.Endpoint
+		var e vpcep.Endpoint
 		err := json.Unmarshal([]byte(body), &e)
 		if err == nil {
 			t.Errorf("Unmarshal(%s) succeeded", body)
@@ -405,7 +406,7 @@ func TestTLSFailurePermanent(t *testing.T) {
 	t.Run("unknown authority", func(t *testing.T) {
 		srv, conns := tlsServer(t, ok, nil)
 		c := newClient(t, tokenOpts(srv.URL, otc.TLS{}))
-		_, attempts, err := c.CreateEndpoint(t.Context(), &otc.CreateEndpointRequest{EndpointServiceID: "s", VPCID: "v"})
+		_, attempts, err := c.CreateEndpoint(t.Context(), &vpcep.CreateEndpointRequest{EndpointServiceID: "s", VPCID: "v"})
 		var te *otc.TLSError
 		if !errors.As(err, &te) {
 			t.Fatalf("error = %v (%T), want *otc.TLSError", err, err)
@@ -586,7 +587,7 @@ func TestPermanentRefusalStops(t *testing.T) {
 		errs := make([]error, 16)
 		for i := range errs {
 			wg.Go(func() {
-				_, _, errs[i] = c.CreateEndpoint(t.Context(), &otc.CreateEndpointRequest{EndpointServiceID: "s", VPCID: "v"})
+				_, _, errs[i] = c.CreateEndpoint(t.Context(), &vpcep.CreateEndpointRequest{EndpointServiceID: "s", VPCID: "v"})
 			})
 		}
 		wg.Wait()

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // This file lists endpoints page by page. Policy: a listing never loses an
@@ -76,10 +78,10 @@ type ListOptions struct {
 // pages, oldest first. The first page is read alone; the rest, as many as
 // its total_count announces, concurrently. See the comment at the top of
 // list.go for what it guarantees.
-func (c *Client) ListEndpoints(ctx context.Context, opts ListOptions) ([]Endpoint, error) {
+func (c *Client) ListEndpoints(ctx context.Context, opts ListOptions) ([]vpcep.Endpoint, error) {
 	var err error
 	for try := 1; try <= listTries; try++ {
-		var eps []Endpoint
+		var eps []vpcep.Endpoint
 		eps, err = c.listOnce(ctx, opts)
 		if !errors.Is(err, errListChanged) && !errors.Is(err, errCountMismatch) {
 			return eps, err
@@ -102,7 +104,7 @@ var errCountMismatch = errors.New("the pages do not add up to total_count")
 // page is one list answer.
 type page struct {
 	offset      int
-	eps         []Endpoint
+	eps         []vpcep.Endpoint
 	total       int
 	first, last time.Time // created_at of the first and the last endpoint
 }
@@ -131,7 +133,7 @@ func links(p, q *page, size int) bool {
 // of a second whose order changes between requests do not pass this, but
 // for chance.
 func continues(p, q *page, size int) bool {
-	k := slices.IndexFunc(p.eps, func(e Endpoint) bool { return e.ID == q.eps[0].ID })
+	k := slices.IndexFunc(p.eps, func(e vpcep.Endpoint) bool { return e.ID == q.eps[0].ID })
 	if k < 0 {
 		return false
 	}
@@ -156,7 +158,7 @@ func continues(p, q *page, size int) bool {
 // read there links to p unless the set changed in between. It is -1 when
 // p holds nothing but that second.
 func boundaryOffset(p *page) int {
-	k := slices.IndexFunc(p.eps, func(e Endpoint) bool { return e.CreatedAt.Equal(p.last) })
+	k := slices.IndexFunc(p.eps, func(e vpcep.Endpoint) bool { return e.CreatedAt.Equal(p.last) })
 	if k <= 0 {
 		return -1
 	}
@@ -171,14 +173,14 @@ func (c *Client) listPage(ctx context.Context, opts ListOptions, offset int) (*p
 	if opts.VPCID != "" {
 		q["vpc_id"] = opts.VPCID
 	}
-	var body *ListEndpointsResponse
-	if err := c.do(ctx, OpList, http.MethodGet, "/vpc-endpoints", q, nil, into(&body, decodeList)); err != nil {
+	var body *vpcep.ListEndpointsResponse
+	if err := c.do(ctx, OpList, http.MethodGet, "/vpc-endpoints", q, nil, into(&body, vpcep.DecodeList)); err != nil {
 		return nil, err
 	}
 	p := &page{offset: offset, eps: body.Endpoints, total: body.TotalCount}
 	for i := range p.eps {
 		if i > 0 && p.eps[i].CreatedAt.Before(p.eps[i-1].CreatedAt.Time) {
-			return nil, c.listError(notDocument("a list page not sorted by created_at (sort_key ignored?)"))
+			return nil, c.listError(vpcep.NotDocument("a list page not sorted by created_at (sort_key ignored?)"))
 		}
 	}
 	if n := len(p.eps); n > 0 {
@@ -195,7 +197,7 @@ func (c *Client) listError(err error) error {
 // listOnce reads every page once (stitching where it can) and returns
 // errListChanged when it cannot, errCountMismatch when the result does not
 // add up.
-func (c *Client) listOnce(ctx context.Context, opts ListOptions) ([]Endpoint, error) {
+func (c *Client) listOnce(ctx context.Context, opts ListOptions) ([]vpcep.Endpoint, error) {
 	bound := opts.MaxEndpoints
 	if bound <= 0 {
 		bound = DefaultMaxEndpoints
@@ -251,7 +253,7 @@ func (c *Client) listOnce(ctx context.Context, opts ListOptions) ([]Endpoint, er
 	}
 
 	read := []*page{first}
-	out := make([]Endpoint, 0, min(max(first.total, size), bound))
+	out := make([]vpcep.Endpoint, 0, min(max(first.total, size), bound))
 	seen := make(map[string]bool, cap(out))
 	accept := func(p *page) error {
 		for _, e := range p.eps {
@@ -338,7 +340,7 @@ func (c *Client) checkOffset(first, p *page) error {
 // was, and a total_count that undercounts does no harm, since only a
 // short page ends a listing). Where total_count moved, the stitching
 // vouches for the listing (see above).
-func checkCount(out []Endpoint, pages []*page) error {
+func checkCount(out []vpcep.Endpoint, pages []*page) error {
 	for _, p := range pages[1:] {
 		if p.total != pages[0].total {
 			return nil

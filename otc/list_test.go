@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // listServer pages over a list kept in created_at order, as the API does
@@ -140,7 +141,7 @@ func (s *listServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // check verifies a listing against what happened on the server: every
 // endpoint that existed throughout is there, none twice, none invented.
-func (s *listServer) check(t *testing.T, start []string, got []otc.Endpoint) {
+func (s *listServer) check(t *testing.T, start []string, got []vpcep.Endpoint) {
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // step is one scripted answer: an HTTP answer (status 0: the operation's
@@ -86,9 +87,9 @@ func call(ctx context.Context, c *otc.Client, op string) (attempts int, err erro
 	case otc.OpDelete:
 		err = c.DeleteEndpoint(ctx, "e1")
 	case otc.OpTag:
-		err = c.TagAction(ctx, "e1", "create", []otc.Tag{{Key: "k", Value: "v"}})
+		err = c.TagAction(ctx, "e1", "create", []vpcep.Tag{{Key: "k", Value: "v"}})
 	case otc.OpCreate:
-		_, attempts, err = c.CreateEndpoint(ctx, &otc.CreateEndpointRequest{EndpointServiceID: "s", VPCID: "v"})
+		_, attempts, err = c.CreateEndpoint(ctx, &vpcep.CreateEndpointRequest{EndpointServiceID: "s", VPCID: "v"})
 	}
 	return attempts, err
 }
@@ -402,7 +403,7 @@ func TestRequestShape(t *testing.T) {
 	})
 	c, _ := tokenClient(t, h)
 	ctx := t.Context()
-	if err := c.TagAction(ctx, "a/b?c", "delete", []otc.Tag{{Key: "k"}}); err != nil {
+	if err := c.TagAction(ctx, "a/b?c", "delete", []vpcep.Tag{{Key: "k"}}); err != nil {
 		t.Fatal(err)
 	}
 	ids, err := c.FilterByTags(ctx, map[string][]string{"vpcepctl-set": {"payments"}, "team": nil})

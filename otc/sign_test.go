@@ -11,6 +11,7 @@ import (
 
 	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/sim"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // TestSignVectors checks Sign against fixed vectors. The expected
@@ -88,9 +89,9 @@ func TestAKSKAgainstSimulator(t *testing.T) {
 		ProjectID: sim.ProjectID, Region: sim.Region}
 	c := newClient(t, fastOptions(creds, srv.URL))
 	ctx := t.Context()
-	e, _, err := c.CreateEndpoint(ctx, &otc.CreateEndpointRequest{EndpointServiceID: sim.ServiceInterfaceID,
+	e, _, err := c.CreateEndpoint(ctx, &vpcep.CreateEndpointRequest{EndpointServiceID: sim.ServiceInterfaceID,
 		VPCID: "84758cf5-9c62-43ae-a778-3dbd8370c0a4", SubnetID: "68bfbcc1-dff2-47e4-a9d4-332b9bc1b8de",
-		Description: "needs escaping: äöü & = + /", Tags: []otc.Tag{{Key: "vpcepctl-set", Value: "payments"}}})
+		Description: "needs escaping: äöü & = + /", Tags: []vpcep.Tag{{Key: "vpcepctl-set", Value: "payments"}}})
 	if err != nil {
 		t.Fatalf("create: %v", err)
 	}
@@ -101,7 +102,7 @@ func TestAKSKAgainstSimulator(t *testing.T) {
 	if err != nil || len(eps) != 1 {
 		t.Fatalf("list = %d endpoints, %v", len(eps), err)
 	}
-	if err := c.TagAction(ctx, e.ID, "create", []otc.Tag{{Key: "team", Value: "a@b"}}); err != nil {
+	if err := c.TagAction(ctx, e.ID, "create", []vpcep.Tag{{Key: "team", Value: "a@b"}}); err != nil {
 		t.Fatalf("tag: %v", err)
 	}
 	if _, err := c.DescribeService(ctx, "", sim.ServiceOBSName); err != nil {
@@ -121,7 +122,7 @@ func TestAKSKAgainstSimulator(t *testing.T) {
 	opts.Logger = slogText(&logs)
 	_, err = newClient(t, opts).GetEndpoint(ctx, e.ID)
 	var ae *otc.APIError
-	if !errors.As(err, &ae) || ae.Status != http.StatusUnauthorized || !ae.CodeIs(otc.CodeAuthFailed) {
+	if !errors.As(err, &ae) || ae.Status != http.StatusUnauthorized || !ae.CodeIs(vpcep.CodeAuthFailed) {
 		t.Fatalf("wrong secret: %v, want 401 EndPoint.0003", err)
 	}
 	for _, out := range []string{err.Error(), logs.String()} {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/sim"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // simClient serves s and returns a password client for sim.ProjectID,
@@ -42,9 +43,9 @@ func simClient(t testing.TB, s *sim.Sim, mod ...func(*otc.Options)) *otc.Client 
 // bulkCreatedAt is the created_at of the i-th endpoint of a bulk create an
 // hour ago at 16 per second (the API's rate limits allow no more): every
 // second is shared by 16 endpoints.
-func bulkCreatedAt(i int) otc.Time {
+func bulkCreatedAt(i int) vpcep.Time {
 	start := time.Now().Add(-time.Hour).Truncate(time.Second)
-	return otc.Time{Time: start.Add(time.Duration(i/16) * time.Second)}
+	return vpcep.Time{Time: start.Add(time.Duration(i/16) * time.Second)}
 }
 
 const (
@@ -61,8 +62,8 @@ func TestSimulatorAllFaults(t *testing.T) {
 		ThrottleRPS: 100, FailRate: 0.15, LostRate: 0.25, FailedRate: 0.3, Seed: 42,
 	})
 	for i := range 2200 {
-		s.Put(sim.ProjectID, otc.Endpoint{EndpointServiceID: sim.ServiceInterfaceID, VPCID: simVPC, SubnetID: simSubnet,
-			Tags: []otc.Tag{{Key: "seed", Value: fmt.Sprint(i)}}, CreatedAt: bulkCreatedAt(i)})
+		s.Put(sim.ProjectID, vpcep.Endpoint{EndpointServiceID: sim.ServiceInterfaceID, VPCID: simVPC, SubnetID: simSubnet,
+			Tags: []vpcep.Tag{{Key: "seed", Value: fmt.Sprint(i)}}, CreatedAt: bulkCreatedAt(i)})
 	}
 	rec := newRecorder()
 	c := simClient(t, s, func(o *otc.Options) { o.Observer = rec })
@@ -82,9 +83,9 @@ func TestSimulatorAllFaults(t *testing.T) {
 	var ambiguous, created int
 	for i := range creates {
 		before := s.Requests("create", "POST")
-		e, attempts, err := c.CreateEndpoint(ctx, &otc.CreateEndpointRequest{
+		e, attempts, err := c.CreateEndpoint(ctx, &vpcep.CreateEndpointRequest{
 			EndpointServiceID: sim.ServiceInterfaceID, VPCID: simVPC, SubnetID: simSubnet,
-			Tags: []otc.Tag{{Key: "vpcepctl-set", Value: "e2e"}, {Key: "vpcepctl-name", Value: fmt.Sprint("n", i)}},
+			Tags: []vpcep.Tag{{Key: "vpcepctl-set", Value: "e2e"}, {Key: "vpcepctl-name", Value: fmt.Sprint("n", i)}},
 		})
 		if sent := s.Requests("create", "POST") - before; sent != attempts {
 			t.Errorf("create %d: the simulator saw %d requests, the client reports %d attempts", i, sent, attempts)
@@ -92,7 +93,7 @@ func TestSimulatorAllFaults(t *testing.T) {
 		switch {
 		case err == nil:
 			created++
-			want(t, "status of a new endpoint", e.Status, otc.StatusCreating)
+			want(t, "status of a new endpoint", e.Status, vpcep.StatusCreating)
 		case otc.IsAmbiguous(err):
 			ambiguous++
 		default:
@@ -109,7 +110,7 @@ func TestSimulatorAllFaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("list by VPC: %v", err)
 	}
-	byName := map[string][]otc.Endpoint{}
+	byName := map[string][]vpcep.Endpoint{}
 	for _, e := range eps {
 		if n, ok := e.TagValue("vpcepctl-name"); ok {
 			byName[n] = append(byName[n], e)
@@ -120,7 +121,7 @@ func TestSimulatorAllFaults(t *testing.T) {
 		if len(es) > 1 {
 			t.Errorf("name %s has %d endpoints", n, len(es))
 		}
-		if es[0].Status == otc.StatusFailed {
+		if es[0].Status == vpcep.StatusFailed {
 			failed++
 			if len(es[0].Error) == 0 {
 				t.Errorf("failed endpoint %s has no error entry", es[0].ID)
@@ -143,7 +144,7 @@ func TestSimulatorAllFaults(t *testing.T) {
 		if err != nil {
 			t.Fatalf("get %s: %v", id, err)
 		}
-		if err := c.TagAction(ctx, id, "create", []otc.Tag{{Key: "team", Value: "payments"}}); err != nil {
+		if err := c.TagAction(ctx, id, "create", []vpcep.Tag{{Key: "team", Value: "payments"}}); err != nil {
 			t.Fatalf("tag %s: %v", id, err)
 		}
 		if e.ID != id {
@@ -217,7 +218,7 @@ func TestSimulatorAllFaults(t *testing.T) {
 func TestSimulatorListUnderChange(t *testing.T) {
 	s := sim.New(sim.Options{Latency: 2 * time.Millisecond, PlainShapes: true, TieOrder: sim.TieRandom})
 	for i := range 5000 {
-		s.Put(sim.ProjectID, otc.Endpoint{EndpointServiceID: sim.ServiceOBSID, VPCID: simVPC, CreatedAt: bulkCreatedAt(i)})
+		s.Put(sim.ProjectID, vpcep.Endpoint{EndpointServiceID: sim.ServiceOBSID, VPCID: simVPC, CreatedAt: bulkCreatedAt(i)})
 	}
 	start := ids(s.Endpoints(sim.ProjectID))
 	c := simClient(t, s)
@@ -237,12 +238,12 @@ func TestSimulatorListUnderChange(t *testing.T) {
 			}
 			live := s.Endpoints(sim.ProjectID)
 			id := live[rng.IntN(len(live))].ID
-			if err := s.SetStatus(sim.ProjectID, id, otc.StatusDeleting); err == nil {
+			if err := s.SetStatus(sim.ProjectID, id, vpcep.StatusDeleting); err == nil {
 				mu.Lock()
 				deleted[id] = true
 				mu.Unlock()
 			}
-			s.Put(sim.ProjectID, otc.Endpoint{EndpointServiceID: sim.ServiceOBSID, VPCID: simVPC})
+			s.Put(sim.ProjectID, vpcep.Endpoint{EndpointServiceID: sim.ServiceOBSID, VPCID: simVPC})
 			time.Sleep(200 * time.Microsecond)
 		}
 	})
@@ -271,7 +272,7 @@ func TestSimulatorListUnderChange(t *testing.T) {
 	t.Logf("%d endpoints deleted during the listings", len(deleted))
 }
 
-func ids(eps []otc.Endpoint) []string {
+func ids(eps []vpcep.Endpoint) []string {
 	out := make([]string, len(eps))
 	for i, e := range eps {
 		out[i] = e.ID
@@ -287,8 +288,8 @@ func BenchmarkList100k(b *testing.B) {
 	const n = 100000
 	s := sim.New(sim.Options{})
 	for i := range n {
-		s.Put(sim.ProjectID, otc.Endpoint{EndpointServiceID: sim.ServiceInterfaceID, VPCID: simVPC, SubnetID: simSubnet,
-			Tags: []otc.Tag{{Key: "vpcepctl-set", Value: "bench"}, {Key: "vpcepctl-name", Value: fmt.Sprint("ep-", i)}}})
+		s.Put(sim.ProjectID, vpcep.Endpoint{EndpointServiceID: sim.ServiceInterfaceID, VPCID: simVPC, SubnetID: simSubnet,
+			Tags: []vpcep.Tag{{Key: "vpcepctl-set", Value: "bench"}, {Key: "vpcepctl-name", Value: fmt.Sprint("ep-", i)}}})
 	}
 	c := simClient(b, s)
 	s.ResetRequests()

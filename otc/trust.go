@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // This file holds where credentials may go and when to stop sending them.
@@ -57,7 +59,7 @@ type refusals struct {
 func (r *refusals) add(e *APIError) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if e.Op == OpToken || e.Status == http.StatusUnauthorized || e.CodeIs(CodeAuthFailed) {
+	if e.Op == OpToken || e.Status == http.StatusUnauthorized || e.CodeIs(vpcep.CodeAuthFailed) {
 		if r.all == nil {
 			r.all = e
 		}
@@ -88,7 +90,7 @@ func (r *refusals) check(op string) error {
 // authHint says what the credentials lack, for a refusal of the VPCEP API.
 func (c *Client) authHint(e *APIError) string {
 	creds := c.opts.Credentials
-	if e.Status == http.StatusForbidden || e.CodeIs(CodeForbidden) {
+	if e.Status == http.StatusForbidden || e.CodeIs(vpcep.CodeForbidden) {
 		return fmt.Sprintf("the credentials lack the permission for %s in project %s: grant the user a VPCEP role or policy there", e.Op, c.projectID)
 	}
 	switch creds.Mode() {

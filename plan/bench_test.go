@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/vpcepctl/vpcepctl/manifests"
-	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // benchInputs builds n desired and n observed endpoints in one target:
@@ -16,13 +16,13 @@ import (
 // (delete with --prune).
 func benchInputs(n int) []Input {
 	const pid = "0123456789abcdef0123456789abcdef"
-	svc := &otc.Service{ID: "2da0fe8f-5cb7-4d93-bb35-dc05334da1be", ServiceName: "com.t-systems.otc.eu-de.svc", ServiceType: otc.ServiceInterface}
+	svc := &vpcep.Service{ID: "2da0fe8f-5cb7-4d93-bb35-dc05334da1be", ServiceName: "com.t-systems.otc.eu-de.svc", ServiceType: vpcep.ServiceInterface}
 	t := true
 	in := Input{
 		Target:   Target{Region: "eu-de", ProjectID: pid},
-		Services: map[string]*otc.Service{svc.ID: svc},
+		Services: map[string]*vpcep.Service{svc.ID: svc},
 		Desired:  make([]*manifests.Endpoint, 0, n),
-		Observed: make([]otc.Endpoint, 0, n),
+		Observed: make([]vpcep.Endpoint, 0, n),
 	}
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range n {
@@ -37,11 +37,11 @@ func benchInputs(n int) []Input {
 		in.Desired = append(in.Desired, d)
 		switch i % 20 {
 		case 0, 1: // missing: create (observed slot used by an undeclared one)
-			in.Observed = append(in.Observed, otc.Endpoint{
-				ID: fmt.Sprintf("%08x-2222-4000-8000-000000000000", i), ServiceType: otc.ServiceInterface, Status: otc.StatusAccepted,
+			in.Observed = append(in.Observed, vpcep.Endpoint{
+				ID: fmt.Sprintf("%08x-2222-4000-8000-000000000000", i), ServiceType: vpcep.ServiceInterface, Status: vpcep.StatusAccepted,
 				EndpointServiceID: svc.ID, VPCID: vpc, SubnetID: subnet, IP: "10.1.0.1", EnableDNS: true,
-				Whitelist: []string{"10.0.0.0/8"}, CreatedAt: otc.Time{Time: base.Add(time.Duration(i) * time.Second)},
-				Tags: []otc.Tag{{Key: "env", Value: "prod"}, {Key: "team", Value: set},
+				Whitelist: []string{"10.0.0.0/8"}, CreatedAt: vpcep.Time{Time: base.Add(time.Duration(i) * time.Second)},
+				Tags: []vpcep.Tag{{Key: "env", Value: "prod"}, {Key: "team", Value: set},
 					{Key: manifests.TagSet, Value: set}, {Key: manifests.TagName, Value: "gone-" + name}},
 			})
 			continue
@@ -50,11 +50,11 @@ func benchInputs(n int) []Input {
 		if i%20 == 2 {
 			env = "dev" // tag
 		}
-		in.Observed = append(in.Observed, otc.Endpoint{
-			ID: fmt.Sprintf("%08x-3333-4000-8000-000000000000", i), ServiceType: otc.ServiceInterface, Status: otc.StatusAccepted,
+		in.Observed = append(in.Observed, vpcep.Endpoint{
+			ID: fmt.Sprintf("%08x-3333-4000-8000-000000000000", i), ServiceType: vpcep.ServiceInterface, Status: vpcep.StatusAccepted,
 			EndpointServiceID: svc.ID, VPCID: vpc, SubnetID: subnet, IP: "10.1.0.2", EnableDNS: true,
-			Whitelist: []string{"10.0.0.0/8"}, CreatedAt: otc.Time{Time: base.Add(time.Duration(i) * time.Second)},
-			Tags: []otc.Tag{{Key: "env", Value: env}, {Key: "team", Value: set},
+			Whitelist: []string{"10.0.0.0/8"}, CreatedAt: vpcep.Time{Time: base.Add(time.Duration(i) * time.Second)},
+			Tags: []vpcep.Tag{{Key: "env", Value: env}, {Key: "team", Value: set},
 				{Key: manifests.TagSet, Value: set}, {Key: manifests.TagName, Value: name}},
 		})
 	}

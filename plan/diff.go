@@ -15,7 +15,7 @@ import (
 	"strings"
 
 	"github.com/vpcepctl/vpcepctl/manifests"
-	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // Diff makes the plan. Errors are manifest problems found once the service
@@ -48,7 +48,7 @@ func Diff(inputs []Input, opts Options) (*Plan, error) {
 		}
 		return nil, errors.Join(errs...)
 	}
-	observed := make(map[Target][]otc.Endpoint, len(merged))
+	observed := make(map[Target][]vpcep.Endpoint, len(merged))
 	for _, in := range merged {
 		observed[in.Target] = in.Observed
 	}
@@ -79,7 +79,7 @@ func mergeInputs(inputs []Input) []Input {
 		m.Observed = append(slices.Clip(m.Observed), in.Observed...)
 		svc := maps.Clone(m.Services)
 		if svc == nil {
-			svc = map[string]*otc.Service{}
+			svc = map[string]*vpcep.Service{}
 		}
 		maps.Copy(svc, in.Services)
 		m.Services = svc
@@ -102,18 +102,18 @@ func naturalOf(serviceID, vpcID string) natural {
 	return natural{strings.ToLower(serviceID), strings.ToLower(vpcID)}
 }
 
-func isGateway(s *otc.Service) bool { return strings.EqualFold(s.ServiceType, otc.ServiceGateway) }
+func isGateway(s *vpcep.Service) bool { return strings.EqualFold(s.ServiceType, vpcep.ServiceGateway) }
 
 // statusRank orders the unmanaged endpoints that share a natural key, for
 // adoption: accepted first, then the other usable statuses, then failed
 // and rejected ones (which cannot serve).
 func statusRank(s string) int {
 	switch s {
-	case otc.StatusAccepted:
+	case vpcep.StatusAccepted:
 		return 0
-	case otc.StatusCreating, otc.StatusPendingAcceptance:
+	case vpcep.StatusCreating, vpcep.StatusPendingAcceptance:
 		return 1
-	case otc.StatusFailed:
+	case vpcep.StatusFailed:
 		return 2
 	}
 	return 3
@@ -121,7 +121,7 @@ func statusRank(s string) int {
 
 // better sorts the unmanaged endpoint to adopt first: by status rank, then
 // oldest, then by id so that the order never depends on the list's.
-func better(a, b *otc.Endpoint) int {
+func better(a, b *vpcep.Endpoint) int {
 	if r := cmp.Compare(statusRank(a.Status), statusRank(b.Status)); r != 0 {
 		return r
 	}
@@ -133,7 +133,7 @@ func better(a, b *otc.Endpoint) int {
 // created_at, then the one with the smallest id. Both are facts that never change, so every run,
 // whenever it looks and whatever order the list came in, keeps the same
 // one, and runs that overlap converge.
-func Keeper(a, b *otc.Endpoint) int {
+func Keeper(a, b *vpcep.Endpoint) int {
 	if r := a.CreatedAt.Compare(b.CreatedAt.Time); r != 0 {
 		return r
 	}
@@ -163,14 +163,14 @@ type targetDiff struct {
 	opts Options
 
 	desired  []*manifests.Endpoint // sorted by name, then set
-	services []*otc.Service        // of desired[i]
+	services []*vpcep.Service      // of desired[i]
 	declared map[string]bool       // sets declared for the target
 
 	// What exists, indexed (see index).
-	owned     map[owner][]*otc.Endpoint   // by set/name, keeper first
-	nameless  map[string][]*otc.Endpoint  // by set: our set tag, no name tag
-	unmanaged map[natural][]*otc.Endpoint // no set tag, by natural key
-	taken     map[*otc.Endpoint]bool      // matched to a desired endpoint
+	owned     map[owner][]*vpcep.Endpoint   // by set/name, keeper first
+	nameless  map[string][]*vpcep.Endpoint  // by set: our set tag, no name tag
+	unmanaged map[natural][]*vpcep.Endpoint // no set tag, by natural key
+	taken     map[*vpcep.Endpoint]bool      // matched to a desired endpoint
 
 	scope      *TargetScope
 	creates    int // in the shard
@@ -187,7 +187,7 @@ func (x *targetDiff) add(c Change) {
 
 // remove plans the delete of an owned endpoint no longer declared, or
 // counts it for the --prune line.
-func (x *targetDiff) remove(set, name string, e *otc.Endpoint, reason string) {
+func (x *targetDiff) remove(set, name string, e *vpcep.Endpoint, reason string) {
 	if !x.opts.Prune {
 		x.p.Unpruned++
 		return
@@ -249,9 +249,9 @@ func (x *targetDiff) resolve(problems []problem) []problem {
 	for _, s := range in.Sets {
 		x.declared[s] = true
 	}
-	x.services = make([]*otc.Service, len(x.desired))
+	x.services = make([]*vpcep.Service, len(x.desired))
 	var lastSet, lastRef string
-	var lastSvc *otc.Service
+	var lastSvc *vpcep.Service
 	for i, d := range x.desired {
 		if i == 0 || d.Set != lastSet {
 			x.declared[d.Set] = true
@@ -299,14 +299,14 @@ func (x *targetDiff) resolve(problems []problem) []problem {
 // set never changes this set's plan. Deleting endpoints are on their way
 // out: neither kept, nor deleted again, nor in the way.
 func (x *targetDiff) index() {
-	x.owned = make(map[owner][]*otc.Endpoint, len(x.in.Observed))
-	x.nameless = map[string][]*otc.Endpoint{}
-	x.unmanaged = map[natural][]*otc.Endpoint{}
-	x.taken = map[*otc.Endpoint]bool{}
+	x.owned = make(map[owner][]*vpcep.Endpoint, len(x.in.Observed))
+	x.nameless = map[string][]*vpcep.Endpoint{}
+	x.unmanaged = map[natural][]*vpcep.Endpoint{}
+	x.taken = map[*vpcep.Endpoint]bool{}
 	lastSet, lastDeclared := "", false
 	for i := range x.in.Observed {
 		e := &x.in.Observed[i]
-		if e.Status == otc.StatusDeleting {
+		if e.Status == vpcep.StatusDeleting {
 			continue
 		}
 		set, ok := e.TagValue(manifests.TagSet)
@@ -343,7 +343,7 @@ func (x *targetDiff) index() {
 // match plans one desired endpoint: against the endpoints that carry its
 // name (the keeper and its duplicates), else one of its set that lost its
 // name tag, else an unmanaged one with its natural key, else a create.
-func (x *targetDiff) match(d *manifests.Endpoint, s *otc.Service) {
+func (x *targetDiff) match(d *manifests.Endpoint, s *vpcep.Service) {
 	inShard := x.inShard(d.Set, d.Name)
 	k := owner{d.Set, d.Name}
 	if es, ok := x.owned[k]; ok {
@@ -363,7 +363,7 @@ func (x *targetDiff) match(d *manifests.Endpoint, s *otc.Service) {
 
 	gw := isGateway(s)
 	x.scope.Keys = append(x.scope.Keys, keyOf(s, d, gw))
-	fits := func(e *otc.Endpoint) bool {
+	fits := func(e *vpcep.Endpoint) bool {
 		return !x.taken[e] && naturalOf(e.EndpointServiceID, e.VPCID) == naturalOf(s.ID, d.VPCID) &&
 			(gw || strings.EqualFold(e.SubnetID, d.SubnetID))
 	}
@@ -414,7 +414,7 @@ func (x *targetDiff) leftovers() {
 		for _, e := range es {
 			if !x.taken[e] && x.inShard(set, "") {
 				x.remove(set, "", e, "owned by the set but without a "+manifests.TagName+" tag, and no declared endpoint has its "+
-					naturalKeyWords(strings.EqualFold(e.ServiceType, otc.ServiceGateway)))
+					naturalKeyWords(strings.EqualFold(e.ServiceType, vpcep.ServiceGateway)))
 			}
 		}
 	}
@@ -422,7 +422,7 @@ func (x *targetDiff) leftovers() {
 
 // appendNew appends e unless an endpoint with its id is there already
 // (listed twice: list pages shift under a concurrent create).
-func appendNew(es []*otc.Endpoint, e *otc.Endpoint) []*otc.Endpoint {
+func appendNew(es []*vpcep.Endpoint, e *vpcep.Endpoint) []*vpcep.Endpoint {
 	for _, o := range es {
 		if o.ID == e.ID {
 			return es
@@ -433,7 +433,7 @@ func appendNew(es []*otc.Endpoint, e *otc.Endpoint) []*otc.Endpoint {
 
 // quotaWarning says so when creates (all: in every shard) do not fit in
 // the quota q; "" when they fit or q is unknown.
-func quotaWarning(t Target, creates, all int, shard Shard, q *otc.Quota) string {
+func quotaWarning(t Target, creates, all int, shard Shard, q *vpcep.Quota) string {
 	if q == nil || q.Quota <= 0 {
 		return ""
 	}
@@ -452,7 +452,7 @@ func quotaWarning(t Target, creates, all int, shard Shard, q *otc.Quota) string 
 // QuotaWarnings checks the plan's creates against quotas read now (a plan
 // read from a file has no warnings of its own: the quota may have changed
 // since it was made).
-func (p *Plan) QuotaWarnings(quotas map[Target]*otc.Quota) []string {
+func (p *Plan) QuotaWarnings(quotas map[Target]*vpcep.Quota) []string {
 	creates := map[Target]int{}
 	for i := range p.Changes {
 		if p.Changes[i].Action == Create {
@@ -486,7 +486,7 @@ func naturalKeyWords(gateway bool) string {
 	return "service, VPC and subnet"
 }
 
-func createReason(d *manifests.Endpoint, s *otc.Service, gateway bool) string {
+func createReason(d *manifests.Endpoint, s *vpcep.Service, gateway bool) string {
 	svc := cmp.Or(s.ServiceName, s.ID)
 	if gateway {
 		return svc + ", vpc " + d.VPCID
@@ -496,16 +496,16 @@ func createReason(d *manifests.Endpoint, s *otc.Service, gateway bool) string {
 
 // compare decides noop, tag, replace or conflict for the owned endpoint
 // kept for d.
-func compare(d *manifests.Endpoint, s *otc.Service, cur *otc.Endpoint, opts Options) Change {
+func compare(d *manifests.Endpoint, s *vpcep.Service, cur *vpcep.Endpoint, opts Options) Change {
 	c := Change{Set: d.Set, Name: d.Name, ID: cur.ID, Current: cur}
 	switch cur.Status {
-	case otc.StatusFailed:
+	case vpcep.StatusFailed:
 		c.Action, c.Desired, c.Reason = Replace, CreateBody(d, s), "status failed"
 		if len(cur.Error) > 0 {
 			c.Reason += ": " + strings.TrimSpace(cur.Error[0].ErrorCode+" "+cur.Error[0].ErrorMessage)
 		}
 		return c
-	case otc.StatusRejected:
+	case vpcep.StatusRejected:
 		c.Action, c.Desired = Conflict, CreateBody(d, s)
 		c.Reason = "status rejected: the endpoint service's owner rejected it; ask them to accept it, or delete it and plan again"
 		return c
@@ -532,7 +532,7 @@ func compare(d *manifests.Endpoint, s *otc.Service, cur *otc.Endpoint, opts Opti
 
 // adopt decides adopt or conflict for an unmanaged endpoint with d's
 // natural key.
-func adopt(d *manifests.Endpoint, s *otc.Service, e *otc.Endpoint, opts Options) Change {
+func adopt(d *manifests.Endpoint, s *vpcep.Service, e *vpcep.Endpoint, opts Options) Change {
 	c := Change{Set: d.Set, Name: d.Name, ID: e.ID, Desired: CreateBody(d, s), Current: e}
 	c.Reason = "unmanaged endpoint with the same " + naturalKeyWords(isGateway(s))
 	if !opts.Adopt {
@@ -541,17 +541,17 @@ func adopt(d *manifests.Endpoint, s *otc.Service, e *otc.Endpoint, opts Options)
 	}
 	c.Action = Adopt
 	switch e.Status {
-	case otc.StatusFailed:
+	case vpcep.StatusFailed:
 		c.Reason += "; status failed: once adopted, it is replaced"
-	case otc.StatusRejected:
+	case vpcep.StatusRejected:
 		c.Reason += "; status rejected: once adopted, it is a conflict"
-	case otc.StatusAccepted:
+	case vpcep.StatusAccepted:
 	default:
 		c.Reason += "; status " + e.Status
 	}
 	// Our own two tags are what adopting means; say what else changes.
 	add, del := TagDiff(c.Desired.Tags, e.Tags)
-	add = slices.DeleteFunc(add, func(t otc.Tag) bool { return IsOwnTag(t.Key) })
+	add = slices.DeleteFunc(add, func(t vpcep.Tag) bool { return IsOwnTag(t.Key) })
 	if len(add)+len(del) > 0 {
 		c.Reason += "; " + tagReason(add, del, e.Tags)
 	}
@@ -563,7 +563,7 @@ func adopt(d *manifests.Endpoint, s *otc.Service, e *otc.Endpoint, opts Options)
 
 // tagsMatch reports whether cur carries exactly d's user tags and our two,
 // without allocating.
-func tagsMatch(d *manifests.Endpoint, cur *otc.Endpoint) bool {
+func tagsMatch(d *manifests.Endpoint, cur *vpcep.Endpoint) bool {
 	if len(cur.Tags) != len(d.Tags)+2 {
 		return false
 	}
@@ -595,7 +595,7 @@ func tagsMatch(d *manifests.Endpoint, cur *otc.Endpoint) bool {
 	return okSet && okName
 }
 
-func tagReason(add []otc.Tag, del []string, have []otc.Tag) string {
+func tagReason(add []vpcep.Tag, del []string, have []vpcep.Tag) string {
 	var b strings.Builder
 	b.WriteString("tags: ")
 	sep := func() {
@@ -631,7 +631,7 @@ func IsOwnTag(k string) bool { return strings.HasPrefix(k, manifests.ReservedPre
 // TagDiff returns the tags to add or update and the keys to remove so that
 // the endpoint's tags become want (our own tags included). add keeps the
 // order of want; del is sorted.
-func TagDiff(want, have []otc.Tag) (add []otc.Tag, del []string) {
+func TagDiff(want, have []vpcep.Tag) (add []vpcep.Tag, del []string) {
 	h := make(map[string]string, len(have))
 	for _, t := range have {
 		h[t.Key] = t.Value

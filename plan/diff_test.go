@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/vpcepctl/vpcepctl/manifests"
-	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // line is a change as the tests compare it.
@@ -36,7 +36,7 @@ func TestDiff(t *testing.T) {
 		opts     Options
 		sets     []string
 		desired  []*manifests.Endpoint
-		observed []otc.Endpoint
+		observed []vpcep.Endpoint
 		want     []line // changes; noops are only counted
 		noop     int
 		unpruned int
@@ -50,60 +50,60 @@ func TestDiff(t *testing.T) {
 		{
 			name:     "same: noop",
 			desired:  []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{have("e1", "p", "a")},
+			observed: []vpcep.Endpoint{have("e1", "p", "a")},
 			want:     []line{}, noop: 1,
 		},
 		{
 			name:     "creating without its ip yet: noop, not a second create",
 			desired:  []*manifests.Endpoint{want("p", "a", func(d *manifests.Endpoint) { d.PortIP = "10.0.0.5" })},
-			observed: []otc.Endpoint{have("e1", "p", "a", status(otc.StatusCreating), func(e *otc.Endpoint) { e.IP = "" })},
+			observed: []vpcep.Endpoint{have("e1", "p", "a", status(vpcep.StatusCreating), func(e *vpcep.Endpoint) { e.IP = "" })},
 			want:     []line{}, noop: 1,
 		},
 		{
 			name:     "pendingAcceptance: noop",
 			desired:  []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{have("e1", "p", "a", status(otc.StatusPendingAcceptance))},
+			observed: []vpcep.Endpoint{have("e1", "p", "a", status(vpcep.StatusPendingAcceptance))},
 			want:     []line{}, noop: 1,
 		},
 		{
 			name:     "rejected: conflict with the reason",
 			opts:     all,
 			desired:  []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{have("e1", "p", "a", status(otc.StatusRejected))},
+			observed: []vpcep.Endpoint{have("e1", "p", "a", status(vpcep.StatusRejected))},
 			want:     []line{{Conflict, "p/a", "e1"}}, reason: "status rejected",
 		},
 		{
 			name:     "failed: replace without --allow-replace",
 			desired:  []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{have("e1", "p", "a", status(otc.StatusFailed))},
+			observed: []vpcep.Endpoint{have("e1", "p", "a", status(vpcep.StatusFailed))},
 			want:     []line{{Replace, "p/a", "e1"}}, reason: "status failed",
 		},
 		{
 			name:     "drift without --allow-replace: conflict naming the flag and the field",
 			opts:     Options{Adopt: true, Prune: true},
 			desired:  []*manifests.Endpoint{want("p", "a", func(d *manifests.Endpoint) { d.PortIP = "10.0.0.5" })},
-			observed: []otc.Endpoint{have("e1", "p", "a")},
+			observed: []vpcep.Endpoint{have("e1", "p", "a")},
 			want:     []line{{Conflict, "p/a", "e1"}}, reason: "forces replacement: port_ip 10.0.0.10 -> 10.0.0.5; --allow-replace",
 		},
 		{
 			name:     "drift with --allow-replace: replace naming the field",
 			opts:     all,
 			desired:  []*manifests.Endpoint{want("p", "a", func(d *manifests.Endpoint) { d.EnableDNS = ptr(true) })},
-			observed: []otc.Endpoint{have("e1", "p", "a")},
+			observed: []vpcep.Endpoint{have("e1", "p", "a")},
 			want:     []line{{Replace, "p/a", "e1"}}, reason: "forces replacement: enable_dns false -> true",
 		},
 		{
 			name:     "another vpc: replace",
 			opts:     all,
 			desired:  []*manifests.Endpoint{want("p", "a", func(d *manifests.Endpoint) { d.VPCID = vpc2 })},
-			observed: []otc.Endpoint{have("e1", "p", "a")},
+			observed: []vpcep.Endpoint{have("e1", "p", "a")},
 			want:     []line{{Replace, "p/a", "e1"}}, reason: "vpc_id " + vpc1 + " -> " + vpc2,
 		},
 		{
 			name:     "gateway ignores enable_dns, unset routetables is the default",
 			opts:     all,
 			desired:  []*manifests.Endpoint{want("p", "g", gateway, func(d *manifests.Endpoint) { d.EnableDNS = ptr(true) })},
-			observed: []otc.Endpoint{have("e1", "p", "g", gatewayHave)},
+			observed: []vpcep.Endpoint{have("e1", "p", "g", gatewayHave)},
 			want:     []line{}, noop: 1,
 		},
 		{
@@ -112,7 +112,7 @@ func TestDiff(t *testing.T) {
 			desired: []*manifests.Endpoint{want("p", "g", gateway, func(d *manifests.Endpoint) {
 				d.RouteTables, d.PolicyStatement = []string{}, []manifests.PolicyStatement{}
 			})},
-			observed: []otc.Endpoint{have("e1", "p", "g", gatewayHave)},
+			observed: []vpcep.Endpoint{have("e1", "p", "g", gatewayHave)},
 			want:     []line{}, noop: 1,
 		},
 		{
@@ -121,7 +121,7 @@ func TestDiff(t *testing.T) {
 			desired: []*manifests.Endpoint{want("p", "g", gateway, func(d *manifests.Endpoint) {
 				d.RouteTables = []string{"eeeeeeee-0000-4000-8000-00000000000e"}
 			})},
-			observed: []otc.Endpoint{have("e1", "p", "g", gatewayHave)},
+			observed: []vpcep.Endpoint{have("e1", "p", "g", gatewayHave)},
 			want:     []line{{Replace, "p/g", "e1"}}, reason: "routetables [" + rtMain + "] -> [eeeeeeee",
 		},
 		{
@@ -129,7 +129,7 @@ func TestDiff(t *testing.T) {
 			desired: []*manifests.Endpoint{want("p", "g", gateway, func(d *manifests.Endpoint) {
 				d.PolicyStatement = []manifests.PolicyStatement{{Effect: "Allow", Action: []string{"obs:*:*"}, Resource: []string{"*:*:*:*:*"}}}
 			})},
-			observed: []otc.Endpoint{have("e1", "p", "g", gatewayHave)},
+			observed: []vpcep.Endpoint{have("e1", "p", "g", gatewayHave)},
 			want:     []line{}, noop: 1,
 		},
 		{
@@ -137,87 +137,89 @@ func TestDiff(t *testing.T) {
 			desired: []*manifests.Endpoint{want("p", "g", gateway, func(d *manifests.Endpoint) {
 				d.PolicyStatement = []manifests.PolicyStatement{{Effect: "Deny", Action: []string{"obs:*:*"}, Resource: []string{"*:*:*:*:*"}}}
 			})},
-			observed: []otc.Endpoint{have("e1", "p", "g", gatewayHave)},
+			observed: []vpcep.Endpoint{have("e1", "p", "g", gatewayHave)},
 			want:     []line{{Conflict, "p/g", "e1"}}, reason: "policy_statement",
 		},
 		{
-			name:     "whitelist in another order, ids in upper case: noop",
-			desired:  []*manifests.Endpoint{want("p", "a", func(d *manifests.Endpoint) { d.Whitelist = []string{"10.0.0.1", "10.0.0.2"} })},
-			observed: []otc.Endpoint{have("e1", "p", "a", func(e *otc.Endpoint) { e.Whitelist, e.VPCID = []string{"10.0.0.2", "10.0.0.1"}, strings.ToUpper(vpc1) })},
-			want:     []line{}, noop: 1,
+			name:    "whitelist in another order, ids in upper case: noop",
+			desired: []*manifests.Endpoint{want("p", "a", func(d *manifests.Endpoint) { d.Whitelist = []string{"10.0.0.1", "10.0.0.2"} })},
+			observed: []vpcep.Endpoint{have("e1", "p", "a", func(e *vpcep.Endpoint) {
+				e.Whitelist, e.VPCID = []string{"10.0.0.2", "10.0.0.1"}, strings.ToUpper(vpc1)
+			})},
+			want: []line{}, noop: 1,
 		},
 		{
 			name:     "description set and different: conflict; unset: not compared",
 			desired:  []*manifests.Endpoint{want("p", "a", func(d *manifests.Endpoint) { d.Description = "new text" }), want("p", "b")},
-			observed: []otc.Endpoint{have("e1", "p", "a"), have("e2", "p", "b", func(e *otc.Endpoint) { e.Description = "old" })},
+			observed: []vpcep.Endpoint{have("e1", "p", "a"), have("e2", "p", "b", func(e *vpcep.Endpoint) { e.Description = "old" })},
 			want:     []line{{Conflict, "p/a", "e1"}}, noop: 1, reason: `description "" -> "new text"`,
 		},
 		{
 			name:     "only tags differ: tag",
 			desired:  []*manifests.Endpoint{want("p", "a", func(d *manifests.Endpoint) { d.Tags["env"] = "prod" })},
-			observed: []otc.Endpoint{have("e1", "p", "a")},
+			observed: []vpcep.Endpoint{have("e1", "p", "a")},
 			want:     []line{{Tag, "p/a", "e1"}}, reason: "tags: +env=prod",
 		},
 		{
 			name:     "a user tag too many: tag",
 			desired:  []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{have("e1", "p", "a", func(e *otc.Endpoint) { e.Tags = append(e.Tags, otc.Tag{Key: "x", Value: "y"}) })},
+			observed: []vpcep.Endpoint{have("e1", "p", "a", func(e *vpcep.Endpoint) { e.Tags = append(e.Tags, vpcep.Tag{Key: "x", Value: "y"}) })},
 			want:     []line{{Tag, "p/a", "e1"}}, reason: "tags: -x",
 		},
 		{
 			name:     "unmanaged with the natural key, no --adopt: conflict naming the flag",
 			opts:     Options{Prune: true, AllowReplace: true},
 			desired:  []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{have("u1", "", "")},
+			observed: []vpcep.Endpoint{have("u1", "", "")},
 			want:     []line{{Conflict, "p/a", "u1"}}, reason: "--adopt",
 		},
 		{
 			name:     "unmanaged with the natural key, --adopt: adopt",
 			opts:     all,
 			desired:  []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{have("u1", "", "")},
+			observed: []vpcep.Endpoint{have("u1", "", "")},
 			want:     []line{{Adopt, "p/a", "u1"}}, reason: "unmanaged endpoint with the same service, VPC and subnet",
 		},
 		{
 			name:     "unmanaged with a name tag only is unmanaged",
 			opts:     all,
 			desired:  []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{have("u1", "", "", func(e *otc.Endpoint) { e.Tags = []otc.Tag{{Key: manifests.TagName, Value: "a"}} })},
+			observed: []vpcep.Endpoint{have("u1", "", "", func(e *vpcep.Endpoint) { e.Tags = []vpcep.Tag{{Key: manifests.TagName, Value: "a"}} })},
 			want:     []line{{Adopt, "p/a", "u1"}},
 		},
 		{
 			name:     "adopt says what will force replacement once adopted",
 			opts:     all,
 			desired:  []*manifests.Endpoint{want("p", "a", func(d *manifests.Endpoint) { d.PortIP = "10.0.0.5" })},
-			observed: []otc.Endpoint{have("u1", "", "")},
+			observed: []vpcep.Endpoint{have("u1", "", "")},
 			want:     []line{{Adopt, "p/a", "u1"}}, reason: "once adopted, forces replacement: port_ip",
 		},
 		{
 			name:     "unmanaged interface endpoint in another subnet: create",
 			opts:     all,
 			desired:  []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{have("u1", "", "", func(e *otc.Endpoint) { e.SubnetID = subB })},
+			observed: []vpcep.Endpoint{have("u1", "", "", func(e *vpcep.Endpoint) { e.SubnetID = subB })},
 			want:     []line{{Create, "p/a", ""}},
 		},
 		{
 			name:     "unmanaged gateway endpoint: the subnet is not part of the key",
 			opts:     all,
 			desired:  []*manifests.Endpoint{want("p", "g", gateway)},
-			observed: []otc.Endpoint{have("u1", "", "", gatewayHave)},
+			observed: []vpcep.Endpoint{have("u1", "", "", gatewayHave)},
 			want:     []line{{Adopt, "p/g", "u1"}}, reason: "same service and VPC",
 		},
 		{
 			name:     "one unmanaged endpoint, two wanting it: one adopts, one creates",
 			opts:     all,
 			desired:  []*manifests.Endpoint{want("p", "b"), want("p", "a")},
-			observed: []otc.Endpoint{have("u1", "", "")},
+			observed: []vpcep.Endpoint{have("u1", "", "")},
 			want:     []line{{Adopt, "p/a", "u1"}, {Create, "p/b", ""}},
 		},
 		{
 			name:     "two unmanaged: the accepted one is adopted",
 			opts:     all,
 			desired:  []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{have("u1", "", "", status(otc.StatusFailed), age(-time.Hour)), have("u2", "", "")},
+			observed: []vpcep.Endpoint{have("u1", "", "", status(vpcep.StatusFailed), age(-time.Hour)), have("u2", "", "")},
 			want:     []line{{Adopt, "p/a", "u2"}},
 		},
 		{
@@ -226,14 +228,14 @@ func TestDiff(t *testing.T) {
 			name:     "another set's endpoint with the natural key: create, as if it were not there",
 			opts:     all,
 			desired:  []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{have("o1", "other", "a")},
+			observed: []vpcep.Endpoint{have("o1", "other", "a")},
 			want:     []line{{Create, "p/a", ""}},
 		},
 		{
 			name:     "another set's endpoint of the same name elsewhere: untouched",
 			opts:     all,
 			desired:  []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{have("o1", "other", "a", func(e *otc.Endpoint) { e.VPCID = vpc2 }), have("e1", "p", "a")},
+			observed: []vpcep.Endpoint{have("o1", "other", "a", func(e *vpcep.Endpoint) { e.VPCID = vpc2 }), have("e1", "p", "a")},
 			want:     []line{}, noop: 1,
 		},
 		{
@@ -242,8 +244,8 @@ func TestDiff(t *testing.T) {
 			name:    "duplicates: the oldest is kept, whatever its status",
 			opts:    all,
 			desired: []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{
-				have("e1", "p", "a", status(otc.StatusCreating), age(-time.Hour)),
+			observed: []vpcep.Endpoint{
+				have("e1", "p", "a", status(vpcep.StatusCreating), age(-time.Hour)),
 				have("e2", "p", "a", age(time.Hour)),
 			},
 			want: []line{{Delete, "p/a", "e2"}}, noop: 1, reason: "duplicate of e1, the oldest, which is kept",
@@ -252,8 +254,8 @@ func TestDiff(t *testing.T) {
 			name:    "duplicates created in the same second: the smallest id is kept",
 			opts:    all,
 			desired: []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{
-				have("e3", "p", "a"), have("e1", "p", "a", status(otc.StatusCreating)), have("e2", "p", "a"),
+			observed: []vpcep.Endpoint{
+				have("e3", "p", "a"), have("e1", "p", "a", status(vpcep.StatusCreating)), have("e2", "p", "a"),
 			},
 			want: []line{{Delete, "p/a", "e2"}, {Delete, "p/a", "e3"}}, noop: 1, reason: "duplicate of e1",
 		},
@@ -261,8 +263,8 @@ func TestDiff(t *testing.T) {
 			name:    "a failed keeper is replaced, its duplicates deleted",
 			opts:    Options{},
 			desired: []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{
-				have("e1", "p", "a", status(otc.StatusFailed), age(-time.Hour)),
+			observed: []vpcep.Endpoint{
+				have("e1", "p", "a", status(vpcep.StatusFailed), age(-time.Hour)),
 				have("e2", "p", "a"),
 			},
 			want: []line{{Delete, "p/a", "e2"}, {Replace, "p/a", "e1"}},
@@ -271,10 +273,10 @@ func TestDiff(t *testing.T) {
 			name:    "duplicates, none accepted: the oldest is kept",
 			opts:    all,
 			desired: []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{
-				have("e1", "p", "a", status(otc.StatusCreating), age(time.Hour)),
-				have("e2", "p", "a", status(otc.StatusPendingAcceptance), age(-time.Hour)),
-				have("e3", "p", "a", status(otc.StatusCreating)),
+			observed: []vpcep.Endpoint{
+				have("e1", "p", "a", status(vpcep.StatusCreating), age(time.Hour)),
+				have("e2", "p", "a", status(vpcep.StatusPendingAcceptance), age(-time.Hour)),
+				have("e3", "p", "a", status(vpcep.StatusCreating)),
 			},
 			want: []line{{Delete, "p/a", "e1"}, {Delete, "p/a", "e3"}}, noop: 1,
 		},
@@ -282,7 +284,7 @@ func TestDiff(t *testing.T) {
 			name:    "duplicates need no flag",
 			opts:    Options{},
 			desired: []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{
+			observed: []vpcep.Endpoint{
 				have("e1", "p", "a"),
 				have("e2", "p", "a", age(time.Hour)),
 			},
@@ -292,7 +294,7 @@ func TestDiff(t *testing.T) {
 			name:    "duplicates of a name no longer declared: pruned with it",
 			opts:    all,
 			desired: []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{
+			observed: []vpcep.Endpoint{
 				have("e1", "p", "a"), have("e2", "p", "gone"), have("e3", "p", "gone", age(time.Hour)),
 			},
 			want: []line{{Delete, "p/gone", "e2"}, {Delete, "p/gone", "e3"}}, noop: 1,
@@ -301,48 +303,48 @@ func TestDiff(t *testing.T) {
 			name:     "listed twice (pages shifted): one endpoint, not a duplicate",
 			opts:     all,
 			desired:  []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{have("e1", "p", "a"), have("e1", "p", "a")},
+			observed: []vpcep.Endpoint{have("e1", "p", "a"), have("e1", "p", "a")},
 			want:     []line{}, noop: 1,
 		},
 		{
 			name:     "no longer declared: delete with --prune",
 			opts:     all,
 			desired:  []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{have("e1", "p", "a"), have("e2", "p", "gone")},
+			observed: []vpcep.Endpoint{have("e1", "p", "a"), have("e2", "p", "gone")},
 			want:     []line{{Delete, "p/gone", "e2"}}, noop: 1, reason: "no longer declared",
 		},
 		{
 			name:     "no longer declared, no --prune: counted",
 			desired:  []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{have("e1", "p", "a"), have("e2", "p", "gone")},
+			observed: []vpcep.Endpoint{have("e1", "p", "a"), have("e2", "p", "gone")},
 			want:     []line{}, noop: 1, unpruned: 1,
 		},
 		{
 			name:     "a set declared with no endpoints owns its endpoints",
 			opts:     all,
 			sets:     []string{"empty"},
-			observed: []otc.Endpoint{have("e1", "empty", "a"), have("e2", "undeclared", "b"), have("u1", "", "")},
+			observed: []vpcep.Endpoint{have("e1", "empty", "a"), have("e2", "undeclared", "b"), have("u1", "", "")},
 			want:     []line{{Delete, "empty/a", "e1"}},
 		},
 		{
 			name:     "a set not declared: nothing is deleted",
 			opts:     all,
 			desired:  []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{have("e1", "p", "a"), have("o1", "other", "x"), have("o2", "other", "y", status(otc.StatusFailed))},
+			observed: []vpcep.Endpoint{have("e1", "p", "a"), have("o1", "other", "x"), have("o2", "other", "y", status(vpcep.StatusFailed))},
 			want:     []line{}, noop: 1,
 		},
 		{
 			name:     "deleting: neither kept nor deleted again",
 			opts:     all,
 			desired:  []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{have("e1", "p", "a", status(otc.StatusDeleting)), have("e2", "p", "gone", status(otc.StatusDeleting))},
+			observed: []vpcep.Endpoint{have("e1", "p", "a", status(vpcep.StatusDeleting)), have("e2", "p", "gone", status(vpcep.StatusDeleting))},
 			want:     []line{{Create, "p/a", ""}},
 		},
 		{
 			name:    "lost its name tag: tagged again by natural key, not created twice",
 			desired: []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{have("e1", "", "", func(e *otc.Endpoint) {
-				e.Tags = []otc.Tag{{Key: manifests.TagSet, Value: "p"}, {Key: "team", Value: "p"}}
+			observed: []vpcep.Endpoint{have("e1", "", "", func(e *vpcep.Endpoint) {
+				e.Tags = []vpcep.Tag{{Key: manifests.TagSet, Value: "p"}, {Key: "team", Value: "p"}}
 			})},
 			want: []line{{Tag, "p/a", "e1"}}, reason: "lost its vpcepctl-name tag; the same service, VPC and subnet; tags: +vpcepctl-name=a",
 		},
@@ -350,18 +352,18 @@ func TestDiff(t *testing.T) {
 			name:    "lost its name tag, other subnet: no match; created, and the other pruned",
 			opts:    all,
 			desired: []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{have("e1", "", "", func(e *otc.Endpoint) {
+			observed: []vpcep.Endpoint{have("e1", "", "", func(e *vpcep.Endpoint) {
 				e.SubnetID = subB
-				e.Tags = []otc.Tag{{Key: manifests.TagSet, Value: "p"}}
+				e.Tags = []vpcep.Tag{{Key: manifests.TagSet, Value: "p"}}
 			})},
 			want: []line{{Delete, "p/", "e1"}, {Create, "p/a", ""}},
 		},
 		{
 			name:    "lost its name tag, two candidates: the oldest is tagged",
 			desired: []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{
-				have("e2", "", "", func(e *otc.Endpoint) { e.Tags = []otc.Tag{{Key: manifests.TagSet, Value: "p"}} }),
-				have("e1", "", "", age(time.Hour), func(e *otc.Endpoint) { e.Tags = []otc.Tag{{Key: manifests.TagSet, Value: "p"}} }),
+			observed: []vpcep.Endpoint{
+				have("e2", "", "", func(e *vpcep.Endpoint) { e.Tags = []vpcep.Tag{{Key: manifests.TagSet, Value: "p"}} }),
+				have("e1", "", "", age(time.Hour), func(e *vpcep.Endpoint) { e.Tags = []vpcep.Tag{{Key: manifests.TagSet, Value: "p"}} }),
 			},
 			want: []line{{Tag, "p/a", "e2"}}, unpruned: 1,
 		},
@@ -369,7 +371,7 @@ func TestDiff(t *testing.T) {
 			name:     "owned without a name tag: owned by the set, pruned",
 			opts:     all,
 			desired:  []*manifests.Endpoint{want("p", "a")},
-			observed: []otc.Endpoint{have("e1", "p", "a"), have("e2", "", "", func(e *otc.Endpoint) { e.Tags = []otc.Tag{{Key: manifests.TagSet, Value: "p"}} })},
+			observed: []vpcep.Endpoint{have("e1", "p", "a"), have("e2", "", "", func(e *vpcep.Endpoint) { e.Tags = []vpcep.Tag{{Key: manifests.TagSet, Value: "p"}} })},
 			want:     []line{{Delete, "p/", "e2"}}, noop: 1, reason: "without a vpcepctl-name tag",
 		},
 	} {
@@ -421,7 +423,7 @@ func TestDiffCreateBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	iface, gw := p.Changes[0].Desired, p.Changes[1].Desired
-	wantTags := []otc.Tag{{Key: "a", Value: "1"}, {Key: "b", Value: "2"}, {Key: manifests.TagSet, Value: "p"}, {Key: manifests.TagName, Value: "a"}}
+	wantTags := []vpcep.Tag{{Key: "a", Value: "1"}, {Key: "b", Value: "2"}, {Key: manifests.TagSet, Value: "p"}, {Key: manifests.TagName, Value: "a"}}
 	if !reflect.DeepEqual(iface.Tags, wantTags) {
 		t.Errorf("create body tags = %v, want %v", iface.Tags, wantTags)
 	}
@@ -435,7 +437,7 @@ func TestDiffCreateBody(t *testing.T) {
 
 func TestDiffServiceByName(t *testing.T) {
 	d := want("p", "a", func(d *manifests.Endpoint) { d.EndpointServiceID, d.EndpointServiceName = "", svcIf.ServiceName })
-	p, err := Diff([]Input{{Target: targetA, Desired: []*manifests.Endpoint{d}, Observed: []otc.Endpoint{have("e1", "p", "a")}, Services: services()}}, Options{})
+	p, err := Diff([]Input{{Target: targetA, Desired: []*manifests.Endpoint{d}, Observed: []vpcep.Endpoint{have("e1", "p", "a")}, Services: services()}}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -490,7 +492,7 @@ func TestDiffErrors(t *testing.T) {
 func TestDiffTargets(t *testing.T) {
 	// The same target given twice (two manifests, one target) is one target.
 	a1 := Input{Target: targetA, Desired: []*manifests.Endpoint{want("p", "a")}, Services: services()}
-	a2 := Input{Target: targetA, Desired: []*manifests.Endpoint{want("q", "b")}, Services: services(), Observed: []otc.Endpoint{have("e1", "q", "b")}}
+	a2 := Input{Target: targetA, Desired: []*manifests.Endpoint{want("q", "b")}, Services: services(), Observed: []vpcep.Endpoint{have("e1", "q", "b")}}
 	b := Input{Target: targetB, Desired: []*manifests.Endpoint{want("p", "a")}, Services: services()}
 	p, err := Diff([]Input{b, a1, a2}, Options{})
 	if err != nil {
@@ -519,16 +521,16 @@ func TestDiffQuota(t *testing.T) {
 	desired := []*manifests.Endpoint{want("p", "a"), want("p", "b"), want("p", "c"), want("p", "d")}
 	for _, tc := range []struct {
 		name  string
-		quota *otc.Quota
+		quota *vpcep.Quota
 		shard Shard
 		want  string
 	}{
-		{"fits", &otc.Quota{Used: 10, Quota: 50}, Shard{}, ""},
-		{"exactly fits", &otc.Quota{Used: 46, Quota: 50}, Shard{}, ""},
+		{"fits", &vpcep.Quota{Used: 10, Quota: 50}, Shard{}, ""},
+		{"exactly fits", &vpcep.Quota{Used: 46, Quota: 50}, Shard{}, ""},
 		{"unknown", nil, Shard{}, ""},
-		{"over", &otc.Quota{Used: 48, Quota: 50}, Shard{}, "eu-de/" + projA + ": 4 endpoints to create, but only 2 more fit in the quota (48 of 50 used)"},
-		{"full", &otc.Quota{Used: 51, Quota: 50}, Shard{}, "but only 0 more fit"},
-		{"shards add up", &otc.Quota{Used: 47, Quota: 50}, Shard{I: 0, N: 4}, "4 endpoints to create in all shards ("},
+		{"over", &vpcep.Quota{Used: 48, Quota: 50}, Shard{}, "eu-de/" + projA + ": 4 endpoints to create, but only 2 more fit in the quota (48 of 50 used)"},
+		{"full", &vpcep.Quota{Used: 51, Quota: 50}, Shard{}, "but only 0 more fit"},
+		{"shards add up", &vpcep.Quota{Used: 47, Quota: 50}, Shard{I: 0, N: 4}, "4 endpoints to create in all shards ("},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := Diff([]Input{{Target: targetA, Desired: desired, Services: services(), Quota: tc.quota}}, Options{Shard: tc.shard})
@@ -544,10 +546,10 @@ func TestDiffQuota(t *testing.T) {
 }
 
 func TestTagDiff(t *testing.T) {
-	want := []otc.Tag{{Key: "a", Value: "1"}, {Key: "b", Value: "2"}, {Key: manifests.TagSet, Value: "p"}}
-	have := []otc.Tag{{Key: "b", Value: "3"}, {Key: "c", Value: "4"}, {Key: manifests.TagSet, Value: "p"}, {Key: "c", Value: "4"}}
+	want := []vpcep.Tag{{Key: "a", Value: "1"}, {Key: "b", Value: "2"}, {Key: manifests.TagSet, Value: "p"}}
+	have := []vpcep.Tag{{Key: "b", Value: "3"}, {Key: "c", Value: "4"}, {Key: manifests.TagSet, Value: "p"}, {Key: "c", Value: "4"}}
 	add, del := TagDiff(want, have)
-	if w := []otc.Tag{{Key: "a", Value: "1"}, {Key: "b", Value: "2"}}; !reflect.DeepEqual(add, w) {
+	if w := []vpcep.Tag{{Key: "a", Value: "1"}, {Key: "b", Value: "2"}}; !reflect.DeepEqual(add, w) {
 		t.Errorf("TagDiff add = %v, want %v", add, w)
 	}
 	if w := []string{"c"}; !reflect.DeepEqual(del, w) {
@@ -562,7 +564,7 @@ func TestFieldDiffs(t *testing.T) {
 	d := want("p", "a", func(d *manifests.Endpoint) {
 		d.PortIP, d.EnableWhitelist, d.Whitelist = "10.0.0.5", ptr(true), []string{"10.0.0.0/8"}
 	})
-	got := FieldDiffs(d, svcIf, &otc.Endpoint{EndpointServiceID: svcIf.ID, VPCID: vpc1, SubnetID: subB, IP: "10.0.0.6"})
+	got := FieldDiffs(d, svcIf, &vpcep.Endpoint{EndpointServiceID: svcIf.ID, VPCID: vpc1, SubnetID: subB, IP: "10.0.0.6"})
 	w := []string{
 		"subnet_id " + subB + " -> " + subA,
 		"port_ip 10.0.0.6 -> 10.0.0.5",

@@ -13,13 +13,13 @@ import (
 	"strings"
 
 	"github.com/vpcepctl/vpcepctl/manifests"
-	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // CreateBody is the API create body for a desired endpoint of service s:
 // only the fields the service type uses, user tags sorted, then ours.
-func CreateBody(d *manifests.Endpoint, s *otc.Service) *otc.CreateEndpointRequest {
-	b := &otc.CreateEndpointRequest{
+func CreateBody(d *manifests.Endpoint, s *vpcep.Service) *vpcep.CreateEndpointRequest {
+	b := &vpcep.CreateEndpointRequest{
 		EndpointServiceID: s.ID,
 		VPCID:             d.VPCID,
 		Description:       d.Description,
@@ -28,17 +28,17 @@ func CreateBody(d *manifests.Endpoint, s *otc.Service) *otc.CreateEndpointReques
 	if isGateway(s) {
 		b.RouteTables = d.RouteTables
 		for _, ps := range d.PolicyStatement {
-			b.PolicyStatement = append(b.PolicyStatement, otc.PolicyStatement{Effect: ps.Effect, Action: ps.Action, Resource: ps.Resource})
+			b.PolicyStatement = append(b.PolicyStatement, vpcep.PolicyStatement{Effect: ps.Effect, Action: ps.Action, Resource: ps.Resource})
 		}
 	} else {
 		b.SubnetID, b.PortIP, b.EnableDNS = d.SubnetID, d.PortIP, d.EnableDNS
 		b.Whitelist, b.EnableWhitelist = d.Whitelist, d.EnableWhitelist
 	}
-	b.Tags = make([]otc.Tag, 0, len(d.Tags)+2)
+	b.Tags = make([]vpcep.Tag, 0, len(d.Tags)+2)
 	for _, k := range slices.Sorted(maps.Keys(d.Tags)) {
-		b.Tags = append(b.Tags, otc.Tag{Key: k, Value: d.Tags[k]})
+		b.Tags = append(b.Tags, vpcep.Tag{Key: k, Value: d.Tags[k]})
 	}
-	b.Tags = append(b.Tags, otc.Tag{Key: manifests.TagSet, Value: d.Set}, otc.Tag{Key: manifests.TagName, Value: d.Name})
+	b.Tags = append(b.Tags, vpcep.Tag{Key: manifests.TagSet, Value: d.Set}, vpcep.Tag{Key: manifests.TagName, Value: d.Name})
 	return b
 }
 
@@ -62,7 +62,7 @@ func joinDiffs(ds []fieldDiff) string {
 // FieldDiffs lists the immutable fields in which cur differs from d, each
 // as "field current -> desired". Only fields that d sets and the service
 // type uses are compared.
-func FieldDiffs(d *manifests.Endpoint, s *otc.Service, cur *otc.Endpoint) []string {
+func FieldDiffs(d *manifests.Endpoint, s *vpcep.Service, cur *vpcep.Endpoint) []string {
 	var out []string
 	for _, f := range fieldDiffs(d, s, cur, nil) {
 		out = append(out, f.String())
@@ -72,7 +72,7 @@ func FieldDiffs(d *manifests.Endpoint, s *otc.Service, cur *otc.Endpoint) []stri
 
 // fieldDiffs appends the differences to dst. It allocates only for a
 // difference it reports.
-func fieldDiffs(d *manifests.Endpoint, s *otc.Service, cur *otc.Endpoint, dst []fieldDiff) []fieldDiff {
+func fieldDiffs(d *manifests.Endpoint, s *vpcep.Service, cur *vpcep.Endpoint, dst []fieldDiff) []fieldDiff {
 	id := func(field, have, want string) {
 		if !strings.EqualFold(have, want) {
 			dst = append(dst, fieldDiff{field, quote(have), quote(want)})
@@ -89,7 +89,7 @@ func fieldDiffs(d *manifests.Endpoint, s *otc.Service, cur *otc.Endpoint, dst []
 		}
 	}
 	// A list still empty while the endpoint is creating is not known yet.
-	pending := cur.Status == otc.StatusCreating
+	pending := cur.Status == vpcep.StatusCreating
 	list := func(field string, have, want []string, fold bool) {
 		if want == nil || pending && len(have) == 0 || sameSet(have, want, fold) {
 			return
@@ -124,10 +124,10 @@ func fieldDiffs(d *manifests.Endpoint, s *otc.Service, cur *otc.Endpoint, dst []
 	return dst
 }
 
-func toOTC(ps []manifests.PolicyStatement) []otc.PolicyStatement {
-	out := make([]otc.PolicyStatement, len(ps))
+func toOTC(ps []manifests.PolicyStatement) []vpcep.PolicyStatement {
+	out := make([]vpcep.PolicyStatement, len(ps))
 	for i, p := range ps {
-		out[i] = otc.PolicyStatement{Effect: p.Effect, Action: p.Action, Resource: p.Resource}
+		out[i] = vpcep.PolicyStatement{Effect: p.Effect, Action: p.Action, Resource: p.Resource}
 	}
 	return out
 }
@@ -157,12 +157,12 @@ func sameSet(a, b []string, fold bool) bool {
 	return true
 }
 
-func samePolicy(have []otc.PolicyStatement, want []manifests.PolicyStatement) bool {
-	same := func(h otc.PolicyStatement, w manifests.PolicyStatement) bool {
+func samePolicy(have []vpcep.PolicyStatement, want []manifests.PolicyStatement) bool {
+	same := func(h vpcep.PolicyStatement, w manifests.PolicyStatement) bool {
 		return h.Effect == w.Effect && sameSet(h.Action, w.Action, false) && sameSet(h.Resource, w.Resource, false)
 	}
 	for _, w := range want {
-		if !slices.ContainsFunc(have, func(h otc.PolicyStatement) bool { return same(h, w) }) {
+		if !slices.ContainsFunc(have, func(h vpcep.PolicyStatement) bool { return same(h, w) }) {
 			return false
 		}
 	}
@@ -183,7 +183,7 @@ func setString(ss []string) string {
 	return "[" + strings.Join(c, ", ") + "]"
 }
 
-func policyString(ps []otc.PolicyStatement) string {
+func policyString(ps []vpcep.PolicyStatement) string {
 	parts := make([]string, 0, len(ps))
 	for _, p := range ps {
 		parts = append(parts, "{"+quote(p.Effect)+" "+setString(p.Action)+" "+setString(p.Resource)+"}")

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/vpcepctl/vpcepctl/manifests"
-	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -51,14 +51,14 @@ var (
 	targetA = Target{Region: "eu-de", ProjectID: projA}
 	targetB = Target{Region: "eu-nl", ProjectID: projB}
 
-	svcIf = &otc.Service{ID: "5e5e5e5e-0000-4000-8000-000000000001", ServiceName: "com.t-systems.otc.eu-de.dns", ServiceType: "interface"}
-	svcGw = &otc.Service{ID: "5e5e5e5e-0000-4000-8000-000000000002", ServiceName: "com.t-systems.otc.eu-de.obs", ServiceType: "gateway"}
+	svcIf = &vpcep.Service{ID: "5e5e5e5e-0000-4000-8000-000000000001", ServiceName: "com.t-systems.otc.eu-de.dns", ServiceType: "interface"}
+	svcGw = &vpcep.Service{ID: "5e5e5e5e-0000-4000-8000-000000000002", ServiceName: "com.t-systems.otc.eu-de.obs", ServiceType: "gateway"}
 
 	t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 )
 
-func services() map[string]*otc.Service {
-	return map[string]*otc.Service{
+func services() map[string]*vpcep.Service {
+	return map[string]*vpcep.Service{
 		svcIf.ID: svcIf, svcIf.ServiceName: svcIf,
 		svcGw.ID: svcGw, svcGw.ServiceName: svcGw,
 	}
@@ -83,15 +83,15 @@ func want(set, name string, edit ...func(*manifests.Endpoint)) *manifests.Endpoi
 
 // have is an observed accepted interface endpoint matching want(set, name)
 // (no tags when set is ""); edit returns it changed.
-func have(id, set, name string, edit ...func(*otc.Endpoint)) otc.Endpoint {
-	e := otc.Endpoint{
-		ID: id, ServiceType: "interface", Status: otc.StatusAccepted,
+func have(id, set, name string, edit ...func(*vpcep.Endpoint)) vpcep.Endpoint {
+	e := vpcep.Endpoint{
+		ID: id, ServiceType: "interface", Status: vpcep.StatusAccepted,
 		EndpointServiceID: svcIf.ID, EndpointServiceName: svcIf.ServiceName,
 		VPCID: vpc1, SubnetID: subA, IP: "10.0.0.10",
-		CreatedAt: otc.Time{Time: t0},
+		CreatedAt: vpcep.Time{Time: t0},
 	}
 	if set != "" {
-		e.Tags = []otc.Tag{{Key: "team", Value: set}, {Key: manifests.TagSet, Value: set}, {Key: manifests.TagName, Value: name}}
+		e.Tags = []vpcep.Tag{{Key: "team", Value: set}, {Key: manifests.TagSet, Value: set}, {Key: manifests.TagName, Value: name}}
 	}
 	for _, ed := range edit {
 		ed(&e)
@@ -103,17 +103,17 @@ func gateway(d *manifests.Endpoint) {
 	d.EndpointServiceID, d.SubnetID = svcGw.ID, ""
 }
 
-func gatewayHave(e *otc.Endpoint) {
+func gatewayHave(e *vpcep.Endpoint) {
 	e.ServiceType, e.EndpointServiceID, e.EndpointServiceName = "gateway", svcGw.ID, svcGw.ServiceName
 	e.SubnetID, e.IP = "", ""
 	e.RouteTables = []string{rtMain}
-	e.PolicyStatement = []otc.PolicyStatement{{Effect: "Allow", Action: []string{"obs:*:*"}, Resource: []string{"*:*:*:*:*"}}}
+	e.PolicyStatement = []vpcep.PolicyStatement{{Effect: "Allow", Action: []string{"obs:*:*"}, Resource: []string{"*:*:*:*:*"}}}
 }
 
-func status(s string) func(*otc.Endpoint) { return func(e *otc.Endpoint) { e.Status = s } }
+func status(s string) func(*vpcep.Endpoint) { return func(e *vpcep.Endpoint) { e.Status = s } }
 
-func age(d time.Duration) func(*otc.Endpoint) {
-	return func(e *otc.Endpoint) { e.CreatedAt = otc.Time{Time: t0.Add(d)} }
+func age(d time.Duration) func(*vpcep.Endpoint) {
+	return func(e *vpcep.Endpoint) { e.CreatedAt = vpcep.Time{Time: t0.Add(d)} }
 }
 
 const subRenamed = "cccccccc-0000-4000-8000-00000000000c"
@@ -126,7 +126,7 @@ func scenario() []Input {
 		Target:   targetA,
 		Services: services(),
 		Sets:     []string{"retired"}, // declared with endpoints: [] (owns, declares none)
-		Quota:    &otc.Quota{Type: "endpoint", Used: 14, Quota: 50},
+		Quota:    &vpcep.Quota{Type: "endpoint", Used: 14, Quota: 50},
 		Desired: []*manifests.Endpoint{
 			want("payments", "app-new"),
 			want("payments", "app-ok", func(d *manifests.Endpoint) { d.EnableDNS = ptr(true) }),
@@ -148,49 +148,49 @@ func scenario() []Input {
 				d.VPCID, d.RouteTables = vpc2, []string{"dddddddd-0000-4000-8000-00000000000d"}
 			}),
 		},
-		Observed: []otc.Endpoint{
-			have("ep-ok", "payments", "app-ok", func(e *otc.Endpoint) { e.EnableDNS = true }),
-			have("ep-creating", "payments", "app-creating", status(otc.StatusCreating), func(e *otc.Endpoint) { e.IP = "" }),
-			have("ep-pending", "payments", "app-pending", status(otc.StatusPendingAcceptance)),
-			have("ep-tags", "payments", "app-tags", func(e *otc.Endpoint) {
-				e.Tags = append(e.Tags, otc.Tag{Key: "env", Value: "dev"}, otc.Tag{Key: "owner", Value: "bob"})
+		Observed: []vpcep.Endpoint{
+			have("ep-ok", "payments", "app-ok", func(e *vpcep.Endpoint) { e.EnableDNS = true }),
+			have("ep-creating", "payments", "app-creating", status(vpcep.StatusCreating), func(e *vpcep.Endpoint) { e.IP = "" }),
+			have("ep-pending", "payments", "app-pending", status(vpcep.StatusPendingAcceptance)),
+			have("ep-tags", "payments", "app-tags", func(e *vpcep.Endpoint) {
+				e.Tags = append(e.Tags, vpcep.Tag{Key: "env", Value: "dev"}, vpcep.Tag{Key: "owner", Value: "bob"})
 			}),
-			have("ep-failed", "payments", "app-failed", status(otc.StatusFailed), func(e *otc.Endpoint) {
-				e.Error = []otc.EndpointError{{ErrorCode: "EndPoint.2022", ErrorMessage: "Failed to create an endpoint."}}
+			have("ep-failed", "payments", "app-failed", status(vpcep.StatusFailed), func(e *vpcep.Endpoint) {
+				e.Error = []vpcep.EndpointError{{ErrorCode: "EndPoint.2022", ErrorMessage: "Failed to create an endpoint."}}
 			}),
-			have("ep-drift", "payments", "app-drift", func(e *otc.Endpoint) { e.Whitelist = []string{"192.168.0.0/16"} }),
-			have("ep-rejected", "payments", "app-rejected", status(otc.StatusRejected)),
-			have("ep-dup-1", "payments", "app-dup", status(otc.StatusCreating), age(-time.Hour)),
+			have("ep-drift", "payments", "app-drift", func(e *vpcep.Endpoint) { e.Whitelist = []string{"192.168.0.0/16"} }),
+			have("ep-rejected", "payments", "app-rejected", status(vpcep.StatusRejected)),
+			have("ep-dup-1", "payments", "app-dup", status(vpcep.StatusCreating), age(-time.Hour)),
 			have("ep-dup-2", "payments", "app-dup", age(time.Hour)),
-			have("ep-dup-3", "payments", "app-dup", status(otc.StatusFailed), age(-2*time.Hour)),
-			have("ep-unmanaged", "", "", func(e *otc.Endpoint) {
+			have("ep-dup-3", "payments", "app-dup", status(vpcep.StatusFailed), age(-2*time.Hour)),
+			have("ep-unmanaged", "", "", func(e *vpcep.Endpoint) {
 				e.SubnetID = subB
-				e.Tags = []otc.Tag{{Key: "owner", Value: "console"}}
+				e.Tags = []vpcep.Tag{{Key: "owner", Value: "console"}}
 			}),
-			have("ep-billing", "billing", "db", func(e *otc.Endpoint) { e.VPCID = vpc2 }),
-			have("ep-deleting", "payments", "app-deleting", status(otc.StatusDeleting)),
+			have("ep-billing", "billing", "db", func(e *vpcep.Endpoint) { e.VPCID = vpc2 }),
+			have("ep-deleting", "payments", "app-deleting", status(vpcep.StatusDeleting)),
 			have("ep-old", "payments", "app-old"),
-			have("ep-renamed", "", "", func(e *otc.Endpoint) { // lost its name tag
+			have("ep-renamed", "", "", func(e *vpcep.Endpoint) { // lost its name tag
 				e.SubnetID = subRenamed
-				e.Tags = []otc.Tag{{Key: "team", Value: "payments"}, {Key: manifests.TagSet, Value: "payments"}}
+				e.Tags = []vpcep.Tag{{Key: "team", Value: "payments"}, {Key: manifests.TagSet, Value: "payments"}}
 			}),
-			have("ep-retired", "retired", "cache", status(otc.StatusPendingAcceptance)),
+			have("ep-retired", "retired", "cache", status(vpcep.StatusPendingAcceptance)),
 			have("ep-gw", "search", "obs", gatewayHave),
-			have("ep-gw-rt", "search", "obs-rt", gatewayHave, func(e *otc.Endpoint) {
+			have("ep-gw-rt", "search", "obs-rt", gatewayHave, func(e *vpcep.Endpoint) {
 				e.VPCID, e.RouteTables = vpc2, []string{"dddddddd-0000-4000-8000-00000000000d"}
 			}),
-			have("ep-other", "", "", func(e *otc.Endpoint) { e.VPCID, e.SubnetID = vpc2, subB }), // unmanaged, nothing wants it
+			have("ep-other", "", "", func(e *vpcep.Endpoint) { e.VPCID, e.SubnetID = vpc2, subB }), // unmanaged, nothing wants it
 		},
 	}
 	b := Input{
 		Target:   targetB,
 		Services: services(),
-		Quota:    &otc.Quota{Type: "endpoint", Used: 50, Quota: 50},
+		Quota:    &vpcep.Quota{Type: "endpoint", Used: 50, Quota: 50},
 		Desired: []*manifests.Endpoint{
 			want("payments", "app-nl"),
 			want("payments", "app-nl-ok"),
 		},
-		Observed: []otc.Endpoint{have("ep-nl-ok", "payments", "app-nl-ok")},
+		Observed: []vpcep.Endpoint{have("ep-nl-ok", "payments", "app-nl-ok")},
 	}
 	return []Input{b, a} // not in target order
 }

@@ -6,7 +6,7 @@ import (
 	"strconv"
 
 	"github.com/vpcepctl/vpcepctl/manifests"
-	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // FormatVersion is the version of the plan JSON document.
@@ -113,11 +113,11 @@ type Input struct {
 	Sets []string
 	// Observed are the endpoints the list call returned. An endpoint
 	// listed twice (pages shifting under a concurrent create) counts once.
-	Observed []otc.Endpoint
+	Observed []vpcep.Endpoint
 	// Services resolves the manifests' endpoint_service_id and
 	// endpoint_service_name: keyed by id and by name as written.
-	Services map[string]*otc.Service
-	Quota    *otc.Quota // nil: unknown
+	Services map[string]*vpcep.Service
+	Quota    *vpcep.Quota // nil: unknown
 }
 
 // Shard selects a part of the endpoints: those whose FNV-1a hash of
@@ -184,15 +184,15 @@ type Options struct {
 
 // Change is one line of the plan.
 type Change struct {
-	Action    Action                     `json:"action"`
-	Set       string                     `json:"set"`
-	Name      string                     `json:"name"`
-	Region    string                     `json:"region"`
-	ProjectID string                     `json:"project_id"`
-	ID        string                     `json:"id"`
-	Reason    string                     `json:"reason"`
-	Desired   *otc.CreateEndpointRequest `json:"desired"`
-	Current   *otc.Endpoint              `json:"current"`
+	Action    Action                       `json:"action"`
+	Set       string                       `json:"set"`
+	Name      string                       `json:"name"`
+	Region    string                       `json:"region"`
+	ProjectID string                       `json:"project_id"`
+	ID        string                       `json:"id"`
+	Reason    string                       `json:"reason"`
+	Desired   *vpcep.CreateEndpointRequest `json:"desired"`
+	Current   *vpcep.Endpoint              `json:"current"`
 	// KeptID is, on the delete of a duplicate, the endpoint kept for the
 	// name (the keeper rule of DESIGN.md "Ownership").
 	KeptID string `json:"kept_id,omitempty"`

@@ -11,13 +11,13 @@ import (
 	"time"
 
 	"github.com/vpcepctl/vpcepctl/manifests"
-	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 var (
 	declaredSets   = []string{"p", "q"}
 	undeclaredSets = []string{"x", "y"}
-	statuses       = []string{otc.StatusCreating, otc.StatusAccepted, otc.StatusPendingAcceptance, otc.StatusRejected, otc.StatusFailed, otc.StatusDeleting}
+	statuses       = []string{vpcep.StatusCreating, vpcep.StatusAccepted, vpcep.StatusPendingAcceptance, vpcep.StatusRejected, vpcep.StatusFailed, vpcep.StatusDeleting}
 )
 
 func pick[T any](r *rand.Rand, xs ...T) T { return xs[r.Intn(len(xs))] }
@@ -67,19 +67,19 @@ func randomInput(r *rand.Rand, target Target) Input {
 		id := fmt.Sprintf("%s-e%02d", target.Region, i)
 		set := pick(r, append(append([]string{"", "", "empty"}, declaredSets...), undeclaredSets...)...)
 		e := have(id, set, pick(r, names...), status(pick(r, statuses...)), age(time.Duration(r.Intn(5))*time.Minute),
-			func(e *otc.Endpoint) { e.VPCID, e.SubnetID = pick(r, vpc1, vpc2), pick(r, subA, subB) })
+			func(e *vpcep.Endpoint) { e.VPCID, e.SubnetID = pick(r, vpc1, vpc2), pick(r, subA, subB) })
 		if r.Intn(3) == 0 {
 			gatewayHave(&e)
 		}
 		switch r.Intn(6) {
 		case 0: // only a name tag: unmanaged
-			e.Tags = []otc.Tag{{Key: manifests.TagName, Value: "a"}}
+			e.Tags = []vpcep.Tag{{Key: manifests.TagName, Value: "a"}}
 		case 1: // set tag only
 			if set != "" {
-				e.Tags = []otc.Tag{{Key: manifests.TagSet, Value: set}}
+				e.Tags = []vpcep.Tag{{Key: manifests.TagSet, Value: set}}
 			}
 		case 2:
-			e.Tags = append(e.Tags, otc.Tag{Key: "env", Value: pick(r, "dev", "prod")})
+			e.Tags = append(e.Tags, vpcep.Tag{Key: "env", Value: pick(r, "dev", "prod")})
 		}
 		if r.Intn(4) == 0 {
 			e.EnableDNS = true
@@ -100,7 +100,7 @@ func checkSafe(t *testing.T, inputs []Input, opts Options, p *Plan) {
 		t  Target
 		id string
 	}
-	observed := map[where]*otc.Endpoint{}
+	observed := map[where]*vpcep.Endpoint{}
 	declared := map[Target]map[string]bool{}
 	for _, in := range inputs {
 		if declared[in.Target] == nil {
@@ -140,7 +140,7 @@ func checkSafe(t *testing.T, inputs []Input, opts Options, p *Plan) {
 			t.Errorf("%s %s/%s: id %q was not observed", c.Action, c.Set, c.Name, c.ID)
 			continue
 		}
-		if e.Status == otc.StatusDeleting {
+		if e.Status == vpcep.StatusDeleting {
 			t.Errorf("%s %s/%s: %s is deleting", c.Action, c.Set, c.Name, c.ID)
 		}
 		set, hasSet := e.TagValue(manifests.TagSet)
@@ -164,7 +164,7 @@ func checkSafe(t *testing.T, inputs []Input, opts Options, p *Plan) {
 			t.Errorf("delete of %s without --prune", c.ID)
 		case c.KeptID != "" && (c.Action != Delete || observed[where{c.Target(), c.KeptID}] == nil):
 			t.Errorf("%s of %s as a duplicate of %q, which was not observed", c.Action, c.ID, c.KeptID)
-		case c.Action == Replace && !opts.AllowReplace && e.Status != otc.StatusFailed:
+		case c.Action == Replace && !opts.AllowReplace && e.Status != vpcep.StatusFailed:
 			t.Errorf("replace of %s (%s) without --allow-replace", c.ID, e.Status)
 		}
 		w := where{c.Target(), c.ID}
@@ -282,7 +282,7 @@ func applyModel(inputs []Input, p *Plan) []Input {
 	for _, c := range p.Changes {
 		in := find(c.Target())
 		remove := func() {
-			in.Observed = slices.DeleteFunc(in.Observed, func(e otc.Endpoint) bool { return e.ID == c.ID })
+			in.Observed = slices.DeleteFunc(in.Observed, func(e vpcep.Endpoint) bool { return e.ID == c.ID })
 		}
 		switch c.Action {
 		case Delete:
@@ -305,10 +305,10 @@ func applyModel(inputs []Input, p *Plan) []Input {
 }
 
 // created is the endpoint the API makes of a create body.
-func created(id string, b *otc.CreateEndpointRequest) otc.Endpoint {
-	e := otc.Endpoint{
-		ID: id, Status: otc.StatusAccepted, EndpointServiceID: b.EndpointServiceID, VPCID: b.VPCID,
-		Description: b.Description, SpecificationName: "default", Tags: slices.Clone(b.Tags), CreatedAt: otc.Time{Time: t0.Add(time.Hour)},
+func created(id string, b *vpcep.CreateEndpointRequest) vpcep.Endpoint {
+	e := vpcep.Endpoint{
+		ID: id, Status: vpcep.StatusAccepted, EndpointServiceID: b.EndpointServiceID, VPCID: b.VPCID,
+		Description: b.Description, SpecificationName: "default", Tags: slices.Clone(b.Tags), CreatedAt: vpcep.Time{Time: t0.Add(time.Hour)},
 	}
 	if b.EndpointServiceID == svcGw.ID {
 		e.ServiceType, e.RouteTables, e.PolicyStatement = "gateway", b.RouteTables, b.PolicyStatement
@@ -321,9 +321,9 @@ func created(id string, b *otc.CreateEndpointRequest) otc.Endpoint {
 	if e.IP == "" {
 		e.IP = "10.0.0.99"
 	}
-	e.EnableDNS = otc.Bool(b.EnableDNS != nil && *b.EnableDNS)
+	e.EnableDNS = vpcep.Bool(b.EnableDNS != nil && *b.EnableDNS)
 	e.Whitelist = b.Whitelist
-	e.EnableWhitelist = otc.Bool(b.EnableWhitelist != nil && *b.EnableWhitelist)
+	e.EnableWhitelist = vpcep.Bool(b.EnableWhitelist != nil && *b.EnableWhitelist)
 	return e
 }
 

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 func TestSummaryLine(t *testing.T) {
@@ -201,7 +201,7 @@ func TestQuotaWarnings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := p.QuotaWarnings(map[Target]*otc.Quota{targetA: {Used: 49, Quota: 50}, targetB: {Used: 0, Quota: 50}})
+	got := p.QuotaWarnings(map[Target]*vpcep.Quota{targetA: {Used: 49, Quota: 50}, targetB: {Used: 0, Quota: 50}})
 	want := []string{"eu-de/" + projA + ": 3 endpoints to create, but only 1 more fit in the quota (49 of 50 used); creates beyond it fail with Endpoint.1018"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("QuotaWarnings = %q, want %q", got, want)

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/vpcepctl/vpcepctl/manifests"
-	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // This file holds what a plan depends on, so that apply PLANFILE can check
@@ -62,7 +62,7 @@ type NaturalKey struct {
 	SubnetID  string `json:"subnet_id,omitempty"`
 }
 
-func keyOf(s *otc.Service, d *manifests.Endpoint, gateway bool) NaturalKey {
+func keyOf(s *vpcep.Service, d *manifests.Endpoint, gateway bool) NaturalKey {
 	k := NaturalKey{ServiceID: strings.ToLower(s.ID), VPCID: strings.ToLower(d.VPCID)}
 	if !gateway {
 		k.SubnetID = strings.ToLower(d.SubnetID)
@@ -104,8 +104,8 @@ type scopeIndex struct {
 	keys  map[NaturalKey]bool
 }
 
-func (ix *scopeIndex) covers(e *otc.Endpoint) bool {
-	if e.Status == otc.StatusDeleting {
+func (ix *scopeIndex) covers(e *vpcep.Endpoint) bool {
+	if e.Status == vpcep.StatusDeleting {
 		return false
 	}
 	if set, ok := e.TagValue(manifests.TagSet); ok {
@@ -125,9 +125,9 @@ func (ix *scopeIndex) covers(e *otc.Endpoint) bool {
 // without the id changing. An endpoint going from creating to accepted or
 // pendingAcceptance leaves it as it was; failing, being rejected or
 // changing tags changes it.
-func digest(t Target, e *otc.Endpoint) [sha256.Size]byte {
+func digest(t Target, e *vpcep.Endpoint) [sha256.Size]byte {
 	tags := slices.Clone(e.Tags)
-	slices.SortFunc(tags, func(a, b otc.Tag) int {
+	slices.SortFunc(tags, func(a, b vpcep.Tag) int {
 		return cmp.Or(strings.Compare(a.Key, b.Key), strings.Compare(a.Value, b.Value))
 	})
 	var line []byte
@@ -144,7 +144,7 @@ func digest(t Target, e *otc.Endpoint) [sha256.Size]byte {
 // Fingerprint hashes the scope and the endpoints of observed it covers,
 // and returns the digests of those endpoints (sorted by id, each once).
 // It depends on nothing's order: an endpoint listed twice counts once.
-func Fingerprint(s *Scope, observed map[Target][]otc.Endpoint) (string, []Digest) {
+func Fingerprint(s *Scope, observed map[Target][]vpcep.Endpoint) (string, []Digest) {
 	shard, _ := s.ShardOf()
 	type sum struct {
 		id  string
@@ -184,7 +184,7 @@ func Fingerprint(s *Scope, observed map[Target][]otc.Endpoint) (string, []Digest
 // accepted and pendingAcceptance all serve, and none is replaced.
 func statusClass(s string) string {
 	switch s {
-	case otc.StatusFailed, otc.StatusRejected:
+	case vpcep.StatusFailed, vpcep.StatusRejected:
 		return s
 	}
 	return "usable"
@@ -193,7 +193,7 @@ func statusClass(s string) string {
 // CheckFresh compares a plan with the endpoints observed now. It returns
 // nil when the fingerprint still matches, and otherwise an error wrapping
 // ErrStale that names what changed (at most a few endpoints).
-func (p *Plan) CheckFresh(observed map[Target][]otc.Endpoint) error {
+func (p *Plan) CheckFresh(observed map[Target][]vpcep.Endpoint) error {
 	fp, now := Fingerprint(&p.Scope, observed)
 	if fp == p.Fingerprint {
 		return nil
@@ -202,7 +202,7 @@ func (p *Plan) CheckFresh(observed map[Target][]otc.Endpoint) error {
 	for _, d := range p.Observed {
 		was[d.ID] = d.Digest
 	}
-	byID := map[string]*otc.Endpoint{}
+	byID := map[string]*vpcep.Endpoint{}
 	for t := range observed {
 		for i := range observed[t] {
 			byID[observed[t][i].ID] = &observed[t][i]
@@ -235,7 +235,7 @@ func (p *Plan) CheckFresh(observed map[Target][]otc.Endpoint) error {
 }
 
 // describe names an endpoint by id and, when it has them, set and name.
-func describe(e *otc.Endpoint) string {
+func describe(e *vpcep.Endpoint) string {
 	if e == nil {
 		return "?"
 	}
@@ -257,10 +257,10 @@ var ErrNotOwned = errors.New("the plan file touches endpoints it does not own")
 // restore a missing name tag), an adopt only one without a set tag; every
 // desired body carries the change's own two tags. The error wraps
 // ErrNotOwned and names each offending change.
-func (p *Plan) CheckChanges(observed map[Target][]otc.Endpoint) error {
-	byID := map[Target]map[string]*otc.Endpoint{}
+func (p *Plan) CheckChanges(observed map[Target][]vpcep.Endpoint) error {
+	byID := map[Target]map[string]*vpcep.Endpoint{}
 	for t, eps := range observed {
-		m := make(map[string]*otc.Endpoint, len(eps))
+		m := make(map[string]*vpcep.Endpoint, len(eps))
 		for i := range eps {
 			m[eps[i].ID] = &eps[i]
 		}
@@ -281,7 +281,7 @@ func (p *Plan) CheckChanges(observed map[Target][]otc.Endpoint) error {
 
 // checkOwned reports what makes a change touch something it does not own;
 // e is the endpoint with the change's id now (nil: none).
-func (c *Change) checkOwned(e *otc.Endpoint) error {
+func (c *Change) checkOwned(e *vpcep.Endpoint) error {
 	if c.Action == Conflict || c.Action == Noop {
 		return nil
 	}
@@ -313,7 +313,7 @@ func (c *Change) checkOwned(e *otc.Endpoint) error {
 	return nil
 }
 
-func tagOf(tags []otc.Tag, key string) (string, bool) {
+func tagOf(tags []vpcep.Tag, key string) (string, bool) {
 	for _, t := range tags {
 		if t.Key == key {
 			return t.Value, true

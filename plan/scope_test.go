@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/vpcepctl/vpcepctl/manifests"
-	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // observed returns inputs as the caller of apply has them: targets and
@@ -25,7 +25,7 @@ func observed(inputs []Input) []Input {
 
 // edited returns a copy of the scenario's observation with f applied to
 // target A's endpoints.
-func edited(f func([]otc.Endpoint) []otc.Endpoint) []Input {
+func edited(f func([]vpcep.Endpoint) []vpcep.Endpoint) []Input {
 	in := observed(scenario())
 	for i := range in {
 		if in[i].Target == targetA {
@@ -35,8 +35,8 @@ func edited(f func([]otc.Endpoint) []otc.Endpoint) []Input {
 	return in
 }
 
-func setStatus(id, status string) func([]otc.Endpoint) []otc.Endpoint {
-	return func(es []otc.Endpoint) []otc.Endpoint {
+func setStatus(id, status string) func([]vpcep.Endpoint) []vpcep.Endpoint {
+	return func(es []vpcep.Endpoint) []vpcep.Endpoint {
 		for i := range es {
 			if es[i].ID == id {
 				es[i].Status = status
@@ -47,8 +47,8 @@ func setStatus(id, status string) func([]otc.Endpoint) []otc.Endpoint {
 }
 
 // byTarget is observed as apply has it: endpoints by target.
-func byTarget(inputs []Input) map[Target][]otc.Endpoint {
-	out := map[Target][]otc.Endpoint{}
+func byTarget(inputs []Input) map[Target][]vpcep.Endpoint {
+	out := map[Target][]vpcep.Endpoint{}
 	for _, in := range inputs {
 		out[in.Target] = append(out[in.Target], in.Observed...)
 	}
@@ -95,8 +95,8 @@ func TestFingerprint(t *testing.T) {
 		}
 		return in
 	}
-	add := func(e otc.Endpoint) []Input {
-		return edited(func(es []otc.Endpoint) []otc.Endpoint { return append(es, e) })
+	add := func(e vpcep.Endpoint) []Input {
+		return edited(func(es []vpcep.Endpoint) []vpcep.Endpoint { return append(es, e) })
 	}
 
 	same := []struct {
@@ -106,27 +106,27 @@ func TestFingerprint(t *testing.T) {
 		{"again", observed(scenario())},
 		{"lists, tags and targets in another order", shuffled(1)},
 		{"another order again", shuffled(2)},
-		{"creating -> accepted", edited(setStatus("ep-creating", otc.StatusAccepted))},
-		{"creating -> pendingAcceptance", edited(setStatus("ep-creating", otc.StatusPendingAcceptance))},
-		{"deleting -> gone", edited(func(es []otc.Endpoint) []otc.Endpoint {
-			return slices.DeleteFunc(es, func(e otc.Endpoint) bool { return e.ID == "ep-deleting" })
+		{"creating -> accepted", edited(setStatus("ep-creating", vpcep.StatusAccepted))},
+		{"creating -> pendingAcceptance", edited(setStatus("ep-creating", vpcep.StatusPendingAcceptance))},
+		{"deleting -> gone", edited(func(es []vpcep.Endpoint) []vpcep.Endpoint {
+			return slices.DeleteFunc(es, func(e vpcep.Endpoint) bool { return e.ID == "ep-deleting" })
 		})},
-		{"an endpoint listed twice", edited(func(es []otc.Endpoint) []otc.Endpoint { return append(es, es[0]) })},
-		{"the ip assigned", edited(func(es []otc.Endpoint) []otc.Endpoint {
+		{"an endpoint listed twice", edited(func(es []vpcep.Endpoint) []vpcep.Endpoint { return append(es, es[0]) })},
+		{"the ip assigned", edited(func(es []vpcep.Endpoint) []vpcep.Endpoint {
 			for i := range es {
 				es[i].IP = "10.9.9.9"
-				es[i].UpdatedAt = otc.Time{Time: t0.Add(99)}
+				es[i].UpdatedAt = vpcep.Time{Time: t0.Add(99)}
 			}
 			return es
 		})},
 		// Another team's endpoints never make a plan stale.
 		{"another set's endpoint appears", add(have("ep-x", "billing", "x"))},
 		{"another set's endpoint with a declared natural key appears", add(have("ep-x", "billing", "app-new"))},
-		{"an unmanaged endpoint nothing declared matches appears", add(have("ep-x", "", "", func(e *otc.Endpoint) {
+		{"an unmanaged endpoint nothing declared matches appears", add(have("ep-x", "", "", func(e *vpcep.Endpoint) {
 			e.VPCID = "33333333-3333-4333-8333-333333333333"
 		}))},
-		{"another set's endpoint disappears", edited(func(es []otc.Endpoint) []otc.Endpoint {
-			return slices.DeleteFunc(es, func(e otc.Endpoint) bool { return e.ID == "ep-billing" })
+		{"another set's endpoint disappears", edited(func(es []vpcep.Endpoint) []vpcep.Endpoint {
+			return slices.DeleteFunc(es, func(e vpcep.Endpoint) bool { return e.ID == "ep-billing" })
 		})},
 	}
 	for _, tc := range same {
@@ -142,15 +142,15 @@ func TestFingerprint(t *testing.T) {
 	}{
 		{"an owned endpoint appears", add(have("ep-x", "payments", "app-x")), Options{}},
 		{"an unmanaged endpoint with a declared natural key appears", add(have("ep-x", "", "")), Options{}},
-		{"an endpoint of the set without a name tag appears", add(have("ep-x", "", "", func(e *otc.Endpoint) {
-			e.Tags = []otc.Tag{{Key: manifests.TagSet, Value: "payments"}}
+		{"an endpoint of the set without a name tag appears", add(have("ep-x", "", "", func(e *vpcep.Endpoint) {
+			e.Tags = []vpcep.Tag{{Key: manifests.TagSet, Value: "payments"}}
 		})), Options{}},
-		{"an endpoint disappears", edited(func(es []otc.Endpoint) []otc.Endpoint { return es[1:] }), Options{}},
-		{"accepted -> deleting", edited(setStatus("ep-ok", otc.StatusDeleting)), Options{}},
-		{"accepted -> failed", edited(setStatus("ep-ok", otc.StatusFailed)), Options{}},
-		{"pendingAcceptance -> rejected", edited(setStatus("ep-pending", otc.StatusRejected)), Options{}},
-		{"a tag changes", edited(func(es []otc.Endpoint) []otc.Endpoint {
-			es[0].Tags = append(slices.Clone(es[0].Tags), otc.Tag{Key: "new", Value: "1"})
+		{"an endpoint disappears", edited(func(es []vpcep.Endpoint) []vpcep.Endpoint { return es[1:] }), Options{}},
+		{"accepted -> deleting", edited(setStatus("ep-ok", vpcep.StatusDeleting)), Options{}},
+		{"accepted -> failed", edited(setStatus("ep-ok", vpcep.StatusFailed)), Options{}},
+		{"pendingAcceptance -> rejected", edited(setStatus("ep-pending", vpcep.StatusRejected)), Options{}},
+		{"a tag changes", edited(func(es []vpcep.Endpoint) []vpcep.Endpoint {
+			es[0].Tags = append(slices.Clone(es[0].Tags), vpcep.Tag{Key: "new", Value: "1"})
 			return es
 		}), Options{}},
 		{"another shard", observed(scenario()), Options{Shard: Shard{I: 0, N: 2}}},
@@ -176,13 +176,13 @@ func TestFingerprintShard(t *testing.T) {
 		}
 	}
 	in := []Input{{Target: targetA, Desired: []*manifests.Endpoint{want("p", mine)}, Services: services(),
-		Observed: []otc.Endpoint{have("e1", "p", mine)}}}
-	fp := func(shard Shard, observed ...otc.Endpoint) string {
+		Observed: []vpcep.Endpoint{have("e1", "p", mine)}}}
+	fp := func(shard Shard, observed ...vpcep.Endpoint) string {
 		p, err := Diff(in, Options{Shard: shard})
 		if err != nil {
 			t.Fatal(err)
 		}
-		f, _ := Fingerprint(&p.Scope, map[Target][]otc.Endpoint{targetA: observed})
+		f, _ := Fingerprint(&p.Scope, map[Target][]vpcep.Endpoint{targetA: observed})
 		return f
 	}
 	shard := Shard{I: 0, N: 2}
@@ -217,10 +217,10 @@ func TestStalePlan(t *testing.T) {
 	}
 	// Between plan and apply, someone deletes an endpoint, a new one of
 	// the set appears, and one fails.
-	changed := edited(func(es []otc.Endpoint) []otc.Endpoint {
-		es = slices.DeleteFunc(es, func(e otc.Endpoint) bool { return e.ID == "ep-old" })
+	changed := edited(func(es []vpcep.Endpoint) []vpcep.Endpoint {
+		es = slices.DeleteFunc(es, func(e vpcep.Endpoint) bool { return e.ID == "ep-old" })
 		es = append(es, have("ep-new", "payments", "app-x"))
-		return setStatus("ep-ok", otc.StatusFailed)(es)
+		return setStatus("ep-ok", vpcep.StatusFailed)(es)
 	})
 	err = saved.CheckFresh(byTarget(changed))
 	if !errors.Is(err, ErrStale) {
@@ -307,7 +307,7 @@ func TestCheckChanges(t *testing.T) {
 		{"a create that tags another set", func(p *Plan) {
 			c := &p.Changes[index(Create, "")]
 			d := *c.Desired
-			d.Tags = []otc.Tag{{Key: manifests.TagSet, Value: "billing"}, {Key: manifests.TagName, Value: c.Name}}
+			d.Tags = []vpcep.Tag{{Key: manifests.TagSet, Value: "billing"}, {Key: manifests.TagName, Value: c.Name}}
 			c.Desired = &d
 		}, "desired tags"},
 	} {

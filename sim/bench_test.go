@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // BenchmarkList100k lists a project of 100,000 endpoints the way vpcepctl
@@ -22,9 +22,9 @@ func BenchmarkList100k(b *testing.B) {
 	c := newClock()
 	s := New(Options{Now: c.Now, Quota: n})
 	for i := range n {
-		s.Put(ProjectID, otc.Endpoint{
+		s.Put(ProjectID, vpcep.Endpoint{
 			EndpointServiceID: ServiceInterfaceID, VPCID: vpcA, SubnetID: subnetA,
-			Tags: []otc.Tag{{Key: "vpcepctl-set", Value: "bench"}, {Key: "vpcepctl-name", Value: fmt.Sprintf("ep-%06d", i)}},
+			Tags: []vpcep.Tag{{Key: "vpcepctl-set", Value: "bench"}, {Key: "vpcepctl-name", Value: fmt.Sprintf("ep-%06d", i)}},
 		})
 		if i%10 == 0 {
 			c.Add(time.Second)
@@ -58,7 +58,7 @@ func BenchmarkList100k(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					var l otc.ListEndpointsResponse
+					var l vpcep.ListEndpointsResponse
 					if decode {
 						err = json.NewDecoder(resp.Body).Decode(&l)
 					} else {
@@ -66,7 +66,7 @@ func BenchmarkList100k(b *testing.B) {
 						raw, err = io.ReadAll(resp.Body)
 						bytes += int64(len(raw))
 						l.TotalCount = n
-						l.Endpoints = make([]otc.Endpoint, strings.Count(string(raw), `"marker_id"`))
+						l.Endpoints = make([]vpcep.Endpoint, strings.Count(string(raw), `"marker_id"`))
 					}
 					resp.Body.Close()
 					if err != nil || resp.StatusCode != 200 {

@@ -15,7 +15,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // This file holds the VPC endpoint routes: create, list, get, delete, the
@@ -29,7 +29,7 @@ const (
 	maxTags    = 20
 )
 
-var defaultPolicy = []otc.PolicyStatement{{
+var defaultPolicy = []vpcep.PolicyStatement{{
 	Effect:   "Allow",
 	Action:   []string{"obs:*:*"},
 	Resource: []string{"obs:*:*:*:*/*", "obs:*:*:*:*"},
@@ -39,32 +39,32 @@ var defaultPolicy = []otc.PolicyStatement{{
 // presence or type depends on the service type or the response shape are
 // of type any (nil is omitted).
 type wireEndpoint struct {
-	ID                  string                `json:"id"`
-	Status              string                `json:"status"`
-	IP                  string                `json:"ip,omitempty"`
-	Tags                []otc.Tag             `json:"tags"`
-	Whitelist           any                   `json:"whitelist,omitempty"`
-	MarkerID            int64                 `json:"marker_id"`
-	ActiveStatus        any                   `json:"active_status"`
-	VPCID               string                `json:"vpc_id"`
-	ServiceType         string                `json:"service_type"`
-	ProjectID           string                `json:"project_id"`
-	SubnetID            string                `json:"subnet_id,omitempty"`
-	EnableDNS           any                   `json:"enable_dns,omitempty"`
-	DNSNames            []string              `json:"dns_names,omitempty"`
-	RouteTables         []string              `json:"routetables,omitempty"`
-	CreatedAt           string                `json:"created_at"`
-	UpdatedAt           string                `json:"updated_at,omitempty"`
-	UpdateAt            string                `json:"update_at,omitempty"`
-	EndpointServiceID   string                `json:"endpoint_service_id"`
-	EndpointServiceName string                `json:"endpoint_service_name"`
-	EnableWhitelist     any                   `json:"enable_whitelist,omitempty"`
-	PolicyStatement     []otc.PolicyStatement `json:"policy_statement,omitempty"`
-	SpecificationName   string                `json:"specification_name"`
-	EnableStatus        string                `json:"enable_status"`
-	Description         string                `json:"description"`
-	EndpointPoolID      string                `json:"endpoint_pool_id"`
-	Error               []otc.EndpointError   `json:"error,omitempty"`
+	ID                  string                  `json:"id"`
+	Status              string                  `json:"status"`
+	IP                  string                  `json:"ip,omitempty"`
+	Tags                []vpcep.Tag             `json:"tags"`
+	Whitelist           any                     `json:"whitelist,omitempty"`
+	MarkerID            int64                   `json:"marker_id"`
+	ActiveStatus        any                     `json:"active_status"`
+	VPCID               string                  `json:"vpc_id"`
+	ServiceType         string                  `json:"service_type"`
+	ProjectID           string                  `json:"project_id"`
+	SubnetID            string                  `json:"subnet_id,omitempty"`
+	EnableDNS           any                     `json:"enable_dns,omitempty"`
+	DNSNames            []string                `json:"dns_names,omitempty"`
+	RouteTables         []string                `json:"routetables,omitempty"`
+	CreatedAt           string                  `json:"created_at"`
+	UpdatedAt           string                  `json:"updated_at,omitempty"`
+	UpdateAt            string                  `json:"update_at,omitempty"`
+	EndpointServiceID   string                  `json:"endpoint_service_id"`
+	EndpointServiceName string                  `json:"endpoint_service_name"`
+	EnableWhitelist     any                     `json:"enable_whitelist,omitempty"`
+	PolicyStatement     []vpcep.PolicyStatement `json:"policy_statement,omitempty"`
+	SpecificationName   string                  `json:"specification_name"`
+	EnableStatus        string                  `json:"enable_status"`
+	Description         string                  `json:"description"`
+	EndpointPoolID      string                  `json:"endpoint_pool_id"`
+	Error               []vpcep.EndpointError   `json:"error,omitempty"`
 }
 
 // renderer renders endpoints under one set of options.
@@ -85,7 +85,7 @@ func (rd renderer) legacy(id string) bool {
 	return !rd.plain && fnv64(rd.seed, id)%4 == 0
 }
 
-func (rd renderer) boolean(b otc.Bool) any {
+func (rd renderer) boolean(b vpcep.Bool) any {
 	if rd.stringBools {
 		return strconv.FormatBool(bool(b))
 	}
@@ -103,7 +103,7 @@ func (rd renderer) render(r *record) wireEndpoint {
 		Error: e.Error,
 	}
 	if w.Tags == nil {
-		w.Tags = []otc.Tag{}
+		w.Tags = []vpcep.Tag{}
 	}
 	if w.SpecificationName == "" {
 		w.SpecificationName = "default"
@@ -124,7 +124,7 @@ func (rd renderer) render(r *record) wireEndpoint {
 		w.CreatedAt = e.CreatedAt.UTC().Format(timeZ)
 		w.UpdatedAt = e.UpdatedAt.UTC().Format(timeZ)
 	}
-	if e.ServiceType == otc.ServiceGateway {
+	if e.ServiceType == vpcep.ServiceGateway {
 		w.RouteTables = e.RouteTables
 		w.PolicyStatement = e.PolicyStatement
 	} else {
@@ -159,7 +159,7 @@ func (s *Sim) create(pid string, body []byte, delay time.Duration) response {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return apiError(http.StatusBadRequest, "EndPoint.1004", "Invalid request.")
 	}
-	var req otc.CreateEndpointRequest
+	var req vpcep.CreateEndpointRequest
 	if err := json.Unmarshal(body, &req); err != nil {
 		return apiError(http.StatusBadRequest, "EndPoint.1004", "Invalid request.")
 	}
@@ -190,14 +190,14 @@ func (s *Sim) create(pid string, body []byte, delay time.Duration) response {
 
 // pendingCreate is a create the back end commits late (Options.CommitDelay).
 type pendingCreate struct {
-	req otc.CreateEndpointRequest
+	req vpcep.CreateEndpointRequest
 	svc service
 }
 
 // commitCreate stores the endpoint of a validated create body at time at:
 // the checks that need the project's state (quota, port IP, route tables),
 // then the insert. Callers hold mu.
-func (s *Sim) commitCreate(pid string, req *otc.CreateEndpointRequest, svc service, at time.Time) (*record, *response) {
+func (s *Sim) commitCreate(pid string, req *vpcep.CreateEndpointRequest, svc service, at time.Time) (*record, *response) {
 	fail := func(code, msg string) (*record, *response) {
 		r := apiError(http.StatusBadRequest, code, msg)
 		return nil, &r
@@ -209,18 +209,18 @@ func (s *Sim) commitCreate(pid string, req *otc.CreateEndpointRequest, svc servi
 	if len(p.byID) >= s.quotaLimit() {
 		return fail("Endpoint.1018", "Quota exceeded.")
 	}
-	e := otc.Endpoint{
-		ID: newUUID(), ServiceType: svc.Type, Status: otc.StatusCreating,
-		ActiveStatus: otc.StringList{"active"}, EndpointServiceName: svc.Name,
+	e := vpcep.Endpoint{
+		ID: newUUID(), ServiceType: svc.Type, Status: vpcep.StatusCreating,
+		ActiveStatus: vpcep.StringList{"active"}, EndpointServiceName: svc.Name,
 		EndpointServiceID: svc.ID, VPCID: strings.ToLower(req.VPCID), ProjectID: pid,
 		SpecificationName: "default", EnableStatus: "enable", Description: req.Description,
 		Tags:      slices.Clone(req.Tags),
-		CreatedAt: otc.Time{Time: now}, UpdatedAt: otc.Time{Time: now},
+		CreatedAt: vpcep.Time{Time: now}, UpdatedAt: vpcep.Time{Time: now},
 	}
 	if req.SpecificationName != "" {
 		e.SpecificationName = req.SpecificationName
 	}
-	if svc.Type == otc.ServiceInterface {
+	if svc.Type == vpcep.ServiceInterface {
 		e.SubnetID = strings.ToLower(req.SubnetID)
 		if req.PortIP != "" {
 			if _, used := p.ips[e.SubnetID+"/"+req.PortIP]; used {
@@ -230,19 +230,19 @@ func (s *Sim) commitCreate(pid string, req *otc.CreateEndpointRequest, svc servi
 		} else {
 			e.IP = p.allocIP(e.SubnetID)
 		}
-		e.EnableDNS = otc.Bool(req.EnableDNS != nil && *req.EnableDNS)
+		e.EnableDNS = vpcep.Bool(req.EnableDNS != nil && *req.EnableDNS)
 		if e.EnableDNS {
 			e.DNSNames = []string{e.ID + "." + Region + ".vpcep.otc.t-systems.com"}
 		}
 		e.Whitelist = slices.Clone(req.Whitelist)
-		e.EnableWhitelist = otc.Bool(req.EnableWhitelist != nil && *req.EnableWhitelist)
+		e.EnableWhitelist = vpcep.Bool(req.EnableWhitelist != nil && *req.EnableWhitelist)
 	} else {
 		e.RouteTables = slices.Clone(req.RouteTables)
 		if len(e.RouteTables) == 0 {
 			e.RouteTables = []string{derivedUUID("route-table", e.VPCID)}
 		}
 		for _, o := range p.live() {
-			if o.removed || o.ep.EndpointServiceID != svc.ID || o.ep.Status == otc.StatusDeleting || o.ep.Status == otc.StatusFailed {
+			if o.removed || o.ep.EndpointServiceID != svc.ID || o.ep.Status == vpcep.StatusDeleting || o.ep.Status == vpcep.StatusFailed {
 				continue
 			}
 			for _, rt := range e.RouteTables {
@@ -259,13 +259,13 @@ func (s *Sim) commitCreate(pid string, req *otc.CreateEndpointRequest, svc servi
 	s.marker++
 	e.MarkerID = s.marker
 	s.seq++
-	r := &record{ep: e, seq: s.seq, born: at, readyAt: at.Add(opts.AcceptAfter), final: otc.StatusAccepted}
+	r := &record{ep: e, seq: s.seq, born: at, readyAt: at.Add(opts.AcceptAfter), final: vpcep.StatusAccepted}
 	if svc.Approval {
-		r.final = otc.StatusPendingAcceptance
+		r.final = vpcep.StatusPendingAcceptance
 	}
 	if s.chance(opts.FailedRate) {
-		r.final = otc.StatusFailed
-		r.finalErr = []otc.EndpointError{failures[s.rng.IntN(len(failures))]}
+		r.final = vpcep.StatusFailed
+		r.finalErr = []vpcep.EndpointError{failures[s.rng.IntN(len(failures))]}
 	}
 	r.ep = normalize(r.ep)
 	p.insert(r)
@@ -273,7 +273,7 @@ func (s *Sim) commitCreate(pid string, req *otc.CreateEndpointRequest, svc servi
 	return r, nil
 }
 
-var failures = []otc.EndpointError{
+var failures = []vpcep.EndpointError{
 	{ErrorCode: "EndPoint.2022", ErrorMessage: "Failed to create an endpoint."},
 	{ErrorCode: "EndPoint.3001", ErrorMessage: "Failed to create a port."},
 	{ErrorCode: "EndPoint.2016", ErrorMessage: "The endpoint pool IP address does not exist."},
@@ -281,7 +281,7 @@ var failures = []otc.EndpointError{
 
 // validateCreate checks a create body as far as it can without state and
 // returns the endpoint service.
-func validateCreate(req *otc.CreateEndpointRequest) (service, *response) {
+func validateCreate(req *vpcep.CreateEndpointRequest) (service, *response) {
 	fail := func(code, msg string) (service, *response) {
 		r := apiError(http.StatusBadRequest, code, msg)
 		return service{}, &r
@@ -300,7 +300,7 @@ func validateCreate(req *otc.CreateEndpointRequest) (service, *response) {
 		return fail("EndPoint.0020", "Invalid VPC ID.")
 	}
 	switch svc.Type {
-	case otc.ServiceInterface:
+	case vpcep.ServiceInterface:
 		if req.SubnetID == "" {
 			return fail("EndPoint.2010", "The input parameter subnet ID is empty.")
 		}
@@ -320,7 +320,7 @@ func validateCreate(req *otc.CreateEndpointRequest) (service, *response) {
 				return fail("EndPoint.2044", "Invalid whitelist.")
 			}
 		}
-	case otc.ServiceGateway:
+	case vpcep.ServiceGateway:
 		if req.SubnetID != "" || req.PortIP != "" || len(req.Whitelist) > 0 || req.EnableWhitelist != nil {
 			return fail("EndPoint.0002", "Parameter error.")
 		}
@@ -352,7 +352,7 @@ func validateCreate(req *otc.CreateEndpointRequest) (service, *response) {
 
 // validateTags applies the tag rules: at most 20, keys 1-36 and values 0-43
 // characters of letters, digits, '-', '_' and '@', keys unique.
-func validateTags(tags []otc.Tag) *response {
+func validateTags(tags []vpcep.Tag) *response {
 	fail := func(code, msg string) *response {
 		r := apiError(http.StatusBadRequest, code, msg)
 		return &r
@@ -533,13 +533,13 @@ func (s *Sim) delete(pid, id string) response {
 	switch {
 	case r == nil:
 		return notFound()
-	case r.ep.Status == otc.StatusDeleting:
+	case r.ep.Status == vpcep.StatusDeleting:
 		return apiError(http.StatusBadRequest, "EndPoint.2018", "The endpoint is being deleted.")
-	case r.ep.Status == otc.StatusCreating:
+	case r.ep.Status == vpcep.StatusCreating:
 		return apiError(http.StatusBadRequest, "EndPoint.2019", "The endpoint is being created.")
 	}
-	r.ep.Status = otc.StatusDeleting
-	r.ep.UpdatedAt = otc.Time{Time: now}
+	r.ep.Status = vpcep.StatusDeleting
+	r.ep.UpdatedAt = vpcep.Time{Time: now}
 	r.goneAt = now.Add(s.opts.Load().AcceptAfter)
 	s.schedule(pid, r)
 	if s.chance(0.5) {
@@ -549,8 +549,8 @@ func (s *Sim) delete(pid, id string) response {
 }
 
 type tagActionBody struct {
-	Action string    `json:"action"`
-	Tags   []otc.Tag `json:"tags"`
+	Action string      `json:"action"`
+	Tags   []vpcep.Tag `json:"tags"`
 }
 
 // tagAction answers POST /v1/{pid}/{resource_type}/{id}/tags/action.
@@ -591,12 +591,12 @@ func (s *Sim) tagAction(pid, rtype, id string, body []byte) response {
 	if r == nil {
 		return notFound()
 	}
-	if r.ep.Status == otc.StatusDeleting {
+	if r.ep.Status == vpcep.StatusDeleting {
 		return apiError(http.StatusBadRequest, "EndPoint.2018", "The endpoint is being deleted.")
 	}
 	tags := slices.Clone(r.ep.Tags)
 	for _, t := range req.Tags {
-		i := slices.IndexFunc(tags, func(x otc.Tag) bool { return x.Key == t.Key })
+		i := slices.IndexFunc(tags, func(x vpcep.Tag) bool { return x.Key == t.Key })
 		switch {
 		case req.Action == "create" && i >= 0:
 			tags[i].Value = t.Value
@@ -610,7 +610,7 @@ func (s *Sim) tagAction(pid, rtype, id string, body []byte) response {
 		return apiError(http.StatusBadRequest, "EndPoint.3069", "The maximum number of tags has been reached.")
 	}
 	r.ep.Tags = tags
-	r.ep.UpdatedAt = otc.Time{Time: now}
+	r.ep.UpdatedAt = vpcep.Time{Time: now}
 	return response{status: http.StatusNoContent}
 }
 
@@ -649,9 +649,9 @@ type tagFilterBody struct {
 }
 
 type resourceInstance struct {
-	ResourceID   string    `json:"resource_id"`
-	ResourceName string    `json:"resource_name"`
-	Tags         []otc.Tag `json:"tags"`
+	ResourceID   string      `json:"resource_id"`
+	ResourceName string      `json:"resource_name"`
+	Tags         []vpcep.Tag `json:"tags"`
 }
 
 // tagFilter answers POST /v1/{pid}/{resource_type}/resource_instances/action
@@ -710,7 +710,7 @@ func (s *Sim) tagFilter(pid, rtype string, body []byte) response {
 			if req.Action == "filter" && total >= offset && total < offset+limit {
 				tags := r.ep.Tags
 				if tags == nil {
-					tags = []otc.Tag{}
+					tags = []vpcep.Tag{}
 				}
 				resources = append(resources, resourceInstance{ResourceID: r.ep.ID, ResourceName: r.ep.ID, Tags: tags})
 			}
@@ -732,7 +732,7 @@ func (s *Sim) tagFilter(pid, rtype string, body []byte) response {
 	}{resources, total})
 }
 
-func matchTags(id string, tags []otc.Tag, req *tagFilterBody) bool {
+func matchTags(id string, tags []vpcep.Tag, req *tagFilterBody) bool {
 	has := func(tv tagValues) bool {
 		for _, t := range tags {
 			if t.Key == tv.Key && (len(tv.Values) == 0 || slices.Contains(tv.Values, t.Value)) {

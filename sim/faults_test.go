@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // post sends a create and reports whether an answer came, and its status.
-func (e *env) postCreate(req otc.CreateEndpointRequest) (int, bool) {
+func (e *env) postCreate(req vpcep.CreateEndpointRequest) (int, bool) {
 	e.t.Helper()
 	body, _ := json.Marshal(req)
 	hr, _ := http.NewRequest("POST", e.srv.URL+pp("/vpc-endpoints"), bytes.NewReader(body))
@@ -36,7 +36,7 @@ func TestCommitDelay(t *testing.T) {
 	e := newEnv(t, Options{LostRate: 1, CommitDelay: 40 * time.Second, Seed: 4})
 	start := e.clock.Now()
 	for i := range 20 {
-		if st, ok := e.postCreate(createReq(vpcA, subnetA, otc.Tag{Key: "n", Value: fmt.Sprint(i)})); ok && st != 504 {
+		if st, ok := e.postCreate(createReq(vpcA, subnetA, vpcep.Tag{Key: "n", Value: fmt.Sprint(i)})); ok && st != 504 {
 			t.Fatalf("lost create answered %d", st)
 		}
 	}
@@ -81,7 +81,7 @@ func TestCommitDelay(t *testing.T) {
 func TestCommitDelaySaveLoad(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sim.json")
 	e := newEnv(t, Options{LostRate: 1, CommitDelay: 10 * time.Second, Seed: 2})
-	e.postCreate(createReq(vpcA, subnetA, otc.Tag{Key: "vpcepctl-name", Value: "late"}))
+	e.postCreate(createReq(vpcA, subnetA, vpcep.Tag{Key: "vpcepctl-name", Value: "late"}))
 	if err := e.sim.Save(path); err != nil {
 		t.Fatal(err)
 	}
@@ -115,12 +115,12 @@ func TestCommitDelaySaveLoad(t *testing.T) {
 func TestTieOrderRandom(t *testing.T) {
 	e := newEnv(t, Options{TieOrder: TieRandom, Seed: 9})
 	for i := range 300 {
-		e.sim.Put(ProjectID, otc.Endpoint{EndpointServiceID: ServiceInterfaceID, VPCID: vpcA, SubnetID: subnetA})
+		e.sim.Put(ProjectID, vpcep.Endpoint{EndpointServiceID: ServiceInterfaceID, VPCID: vpcA, SubnetID: subnetA})
 		if i%30 == 29 {
 			e.clock.Add(time.Second)
 		}
 	}
-	ids := func(l otc.ListEndpointsResponse) []string {
+	ids := func(l vpcep.ListEndpointsResponse) []string {
 		var out []string
 		for _, ep := range l.Endpoints {
 			out = append(out, ep.ID)
@@ -159,7 +159,7 @@ func TestTieOrderRandom(t *testing.T) {
 	// Stable order (the default) is the same on every request.
 	s := newEnv(t, Options{Seed: 9})
 	for range 40 {
-		s.sim.Put(ProjectID, otc.Endpoint{EndpointServiceID: ServiceInterfaceID, VPCID: vpcA, SubnetID: subnetA})
+		s.sim.Put(ProjectID, vpcep.Endpoint{EndpointServiceID: ServiceInterfaceID, VPCID: vpcA, SubnetID: subnetA})
 	}
 	if !slices.Equal(ids(s.list("limit=1000&sort_dir=asc")), ids(s.list("limit=1000&sort_dir=asc"))) {
 		t.Error("stable tie order differs between lists")

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // clock is a settable time source for Options.Now.
@@ -87,7 +87,7 @@ type result struct {
 }
 
 func (r result) errorCode() string {
-	var eb otc.ErrorBody
+	var eb vpcep.ErrorBody
 	json.Unmarshal(r.body, &eb)
 	return eb.ErrorCode
 }
@@ -138,8 +138,8 @@ func (e *env) call(method, path string, body any) result {
 func pp(path string) string { return "/v1/" + ProjectID + path }
 
 // createReq is a valid interface create body.
-func createReq(vpc, subnet string, tags ...otc.Tag) otc.CreateEndpointRequest {
-	return otc.CreateEndpointRequest{EndpointServiceID: ServiceInterfaceID, VPCID: vpc, SubnetID: subnet, Tags: tags}
+func createReq(vpc, subnet string, tags ...vpcep.Tag) vpcep.CreateEndpointRequest {
+	return vpcep.CreateEndpointRequest{EndpointServiceID: ServiceInterfaceID, VPCID: vpc, SubnetID: subnet, Tags: tags}
 }
 
 const (
@@ -149,23 +149,23 @@ const (
 	subnetB = "61881173-3899-4981-a700-170253d469b6"
 )
 
-func (e *env) create(req otc.CreateEndpointRequest) otc.Endpoint {
+func (e *env) create(req vpcep.CreateEndpointRequest) vpcep.Endpoint {
 	e.t.Helper()
 	r := e.call("POST", pp("/vpc-endpoints"), req)
 	if r.status != http.StatusOK {
 		e.t.Fatalf("create: %d %s", r.status, r.body)
 	}
-	var ep otc.Endpoint
+	var ep vpcep.Endpoint
 	if err := json.Unmarshal(r.body, &ep); err != nil {
 		e.t.Fatalf("decode create response: %v\n%s", err, r.body)
 	}
 	return ep
 }
 
-func (e *env) get(id string) (otc.Endpoint, result) {
+func (e *env) get(id string) (vpcep.Endpoint, result) {
 	e.t.Helper()
 	r := e.call("GET", pp("/vpc-endpoints/"+id), nil)
-	var ep otc.Endpoint
+	var ep vpcep.Endpoint
 	if r.status == http.StatusOK {
 		if err := json.Unmarshal(r.body, &ep); err != nil {
 			e.t.Fatalf("decode get response: %v\n%s", err, r.body)
@@ -174,13 +174,13 @@ func (e *env) get(id string) (otc.Endpoint, result) {
 	return ep, r
 }
 
-func (e *env) list(query string) otc.ListEndpointsResponse {
+func (e *env) list(query string) vpcep.ListEndpointsResponse {
 	e.t.Helper()
 	r := e.call("GET", pp("/vpc-endpoints?"+query), nil)
 	if r.status != http.StatusOK {
 		e.t.Fatalf("list ?%s: %d %s", query, r.status, r.body)
 	}
-	var l otc.ListEndpointsResponse
+	var l vpcep.ListEndpointsResponse
 	if err := json.Unmarshal(r.body, &l); err != nil {
 		e.t.Fatalf("decode list response: %v\n%s", err, r.body)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/time/rate"
 
-	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // This file is the HTTP front: routing, authentication, and the faults that
@@ -34,7 +34,7 @@ type response struct {
 func jsonResponse(status int, body any) response { return response{status: status, body: body} }
 
 func apiError(status int, code, msg string) response {
-	return response{status: status, body: otc.ErrorBody{ErrorCode: code, ErrorMsg: msg}}
+	return response{status: status, body: vpcep.ErrorBody{ErrorCode: code, ErrorMsg: msg}}
 }
 
 // route is a matched request path.
@@ -157,7 +157,7 @@ func (s *Sim) write(w http.ResponseWriter, resp response) {
 	b, err := json.Marshal(resp.body)
 	if err != nil {
 		resp.status = http.StatusInternalServerError
-		b, _ = json.Marshal(otc.ErrorBody{ErrorCode: "EndPoint.0001", ErrorMsg: "System error. Please retry."})
+		b, _ = json.Marshal(vpcep.ErrorBody{ErrorCode: "EndPoint.0001", ErrorMsg: "System error. Please retry."})
 	}
 	h.Set("Content-Type", "application/json;charset=UTF-8")
 	h.Set("Content-Length", strconv.Itoa(len(b)))

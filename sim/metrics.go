@@ -3,7 +3,7 @@ package sim
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // metrics live on the simulator's own registry, so a demo can show the
@@ -46,8 +46,8 @@ func (c endpointCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 
 func (c endpointCollector) Collect(ch chan<- prometheus.Metric) {
 	counts := map[string]int{
-		otc.StatusCreating: 0, otc.StatusAccepted: 0, otc.StatusPendingAcceptance: 0,
-		otc.StatusRejected: 0, otc.StatusFailed: 0, otc.StatusDeleting: 0,
+		vpcep.StatusCreating: 0, vpcep.StatusAccepted: 0, vpcep.StatusPendingAcceptance: 0,
+		vpcep.StatusRejected: 0, vpcep.StatusFailed: 0, vpcep.StatusDeleting: 0,
 	}
 	c.s.mu.Lock()
 	c.s.settle(c.s.now())

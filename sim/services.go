@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // service is a seeded VPC endpoint service.
@@ -22,13 +22,13 @@ type service struct {
 }
 
 var services = []service{
-	{ID: ServiceInterfaceID, Name: ServiceInterfaceName, Type: otc.ServiceInterface,
+	{ID: ServiceInterfaceID, Name: ServiceInterfaceName, Type: vpcep.ServiceInterface,
 		Owner: "payments", Created: time.Date(2023, 3, 14, 9, 26, 53, 0, time.UTC)},
-	{ID: ServiceApprovalID, Name: ServiceApprovalName, Type: otc.ServiceInterface, Approval: true,
+	{ID: ServiceApprovalID, Name: ServiceApprovalName, Type: vpcep.ServiceInterface, Approval: true,
 		Owner: "ledger", Created: time.Date(2023, 6, 2, 11, 4, 17, 0, time.UTC)},
-	{ID: ServiceOBSID, Name: ServiceOBSName, Type: otc.ServiceGateway, Public: true,
+	{ID: ServiceOBSID, Name: ServiceOBSName, Type: vpcep.ServiceGateway, Public: true,
 		Owner: "OTC", Created: time.Date(2019, 3, 28, 9, 30, 27, 0, time.UTC)},
-	{ID: ServiceDNSID, Name: ServiceDNSName, Type: otc.ServiceInterface, Public: true,
+	{ID: ServiceDNSID, Name: ServiceDNSName, Type: vpcep.ServiceInterface, Public: true,
 		Owner: "OTC", Created: time.Date(2018, 9, 10, 13, 13, 23, 0, time.UTC)},
 }
 
@@ -133,16 +133,16 @@ func (s *Sim) quota(pid string, q url.Values) response {
 	s.settle(s.now())
 	used := len(s.project(pid).byID)
 	s.mu.Unlock()
-	var res []otc.Quota
+	var res []vpcep.Quota
 	if typ == "" || typ == "endpoint" {
-		res = append(res, otc.Quota{Type: "endpoint", Used: used, Quota: s.quotaLimit()})
+		res = append(res, vpcep.Quota{Type: "endpoint", Used: used, Quota: s.quotaLimit()})
 	}
 	if typ == "" || typ == "endpoint_service" {
-		res = append(res, otc.Quota{Type: "endpoint_service", Used: 0, Quota: 20})
+		res = append(res, vpcep.Quota{Type: "endpoint_service", Used: 0, Quota: 20})
 	}
 	var out struct {
 		Quotas struct {
-			Resources []otc.Quota `json:"resources"`
+			Resources []vpcep.Quota `json:"resources"`
 		} `json:"quotas"`
 	}
 	out.Quotas.Resources = res

@@ -15,13 +15,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
-func tags(n int) []otc.Tag {
-	var ts []otc.Tag
+func tags(n int) []vpcep.Tag {
+	var ts []vpcep.Tag
 	for i := range n {
-		ts = append(ts, otc.Tag{Key: fmt.Sprintf("k%d", i), Value: "v"})
+		ts = append(ts, vpcep.Tag{Key: fmt.Sprintf("k%d", i), Value: "v"})
 	}
 	return ts
 }
@@ -31,12 +31,12 @@ func TestContract(t *testing.T) {
 	e := newEnv(t, Options{PlainShapes: true, AcceptAfter: time.Hour})
 	other := e.login(ProjectID2)
 	ep := e.create(createReq(vpcA, subnetA))
-	gw := func(mod func(*otc.CreateEndpointRequest)) otc.CreateEndpointRequest {
-		r := otc.CreateEndpointRequest{EndpointServiceID: ServiceOBSID, VPCID: vpcA}
+	gw := func(mod func(*vpcep.CreateEndpointRequest)) vpcep.CreateEndpointRequest {
+		r := vpcep.CreateEndpointRequest{EndpointServiceID: ServiceOBSID, VPCID: vpcA}
 		mod(&r)
 		return r
 	}
-	iface := func(mod func(*otc.CreateEndpointRequest)) otc.CreateEndpointRequest {
+	iface := func(mod func(*vpcep.CreateEndpointRequest)) vpcep.CreateEndpointRequest {
 		r := createReq(vpcA, subnetA)
 		mod(&r)
 		return r
@@ -66,31 +66,31 @@ func TestContract(t *testing.T) {
 		{"create empty body", "", "POST", pp("/vpc-endpoints"), "", 400, "EndPoint.1004"},
 		{"create malformed body", "", "POST", pp("/vpc-endpoints"), "{", 400, "EndPoint.1004"},
 		{"create enable_dns not boolean", "", "POST", pp("/vpc-endpoints"), `{"endpoint_service_id":"` + ServiceInterfaceID + `","vpc_id":"` + vpcA + `","subnet_id":"` + subnetA + `","enable_dns":"yes"}`, 400, "EndPoint.1004"},
-		{"create without service", "", "POST", pp("/vpc-endpoints"), iface(func(r *otc.CreateEndpointRequest) { r.EndpointServiceID = "" }), 400, "EndPoint.2029"},
-		{"create unknown service", "", "POST", pp("/vpc-endpoints"), iface(func(r *otc.CreateEndpointRequest) { r.EndpointServiceID = missing }), 400, "EndPoint.2003"},
-		{"create without vpc", "", "POST", pp("/vpc-endpoints"), iface(func(r *otc.CreateEndpointRequest) { r.VPCID = "" }), 400, "EndPoint.2011"},
-		{"create vpc not a UUID", "", "POST", pp("/vpc-endpoints"), iface(func(r *otc.CreateEndpointRequest) { r.VPCID = "vpc-1" }), 400, "EndPoint.0020"},
-		{"interface without subnet", "", "POST", pp("/vpc-endpoints"), iface(func(r *otc.CreateEndpointRequest) { r.SubnetID = "" }), 400, "EndPoint.2010"},
-		{"interface subnet not a UUID", "", "POST", pp("/vpc-endpoints"), iface(func(r *otc.CreateEndpointRequest) { r.SubnetID = "subnet" }), 400, "EndPoint.0023"},
-		{"interface bad port_ip", "", "POST", pp("/vpc-endpoints"), iface(func(r *otc.CreateEndpointRequest) { r.PortIP = "10.0.0.300" }), 400, "EndPoint.2041"},
-		{"interface with routetables", "", "POST", pp("/vpc-endpoints"), iface(func(r *otc.CreateEndpointRequest) { r.RouteTables = []string{missing} }), 400, "EndPoint.0002"},
-		{"interface bad whitelist", "", "POST", pp("/vpc-endpoints"), iface(func(r *otc.CreateEndpointRequest) { r.Whitelist = []string{"10.0.0.0/33"} }), 400, "EndPoint.2044"},
-		{"gateway with subnet", "", "POST", pp("/vpc-endpoints"), gw(func(r *otc.CreateEndpointRequest) { r.SubnetID = subnetA }), 400, "EndPoint.0002"},
-		{"gateway with port_ip", "", "POST", pp("/vpc-endpoints"), gw(func(r *otc.CreateEndpointRequest) { r.PortIP = "10.0.0.5" }), 400, "EndPoint.0002"},
-		{"gateway with enable_whitelist", "", "POST", pp("/vpc-endpoints"), gw(func(r *otc.CreateEndpointRequest) { r.EnableWhitelist = &yes }), 400, "EndPoint.0002"},
-		{"gateway bad route table", "", "POST", pp("/vpc-endpoints"), gw(func(r *otc.CreateEndpointRequest) { r.RouteTables = []string{"rtb-1"} }), 400, "EndPoint.1019"},
-		{"gateway bad policy", "", "POST", pp("/vpc-endpoints"), gw(func(r *otc.CreateEndpointRequest) {
-			r.PolicyStatement = []otc.PolicyStatement{{Effect: "Maybe", Action: []string{"*"}, Resource: []string{"*"}}}
+		{"create without service", "", "POST", pp("/vpc-endpoints"), iface(func(r *vpcep.CreateEndpointRequest) { r.EndpointServiceID = "" }), 400, "EndPoint.2029"},
+		{"create unknown service", "", "POST", pp("/vpc-endpoints"), iface(func(r *vpcep.CreateEndpointRequest) { r.EndpointServiceID = missing }), 400, "EndPoint.2003"},
+		{"create without vpc", "", "POST", pp("/vpc-endpoints"), iface(func(r *vpcep.CreateEndpointRequest) { r.VPCID = "" }), 400, "EndPoint.2011"},
+		{"create vpc not a UUID", "", "POST", pp("/vpc-endpoints"), iface(func(r *vpcep.CreateEndpointRequest) { r.VPCID = "vpc-1" }), 400, "EndPoint.0020"},
+		{"interface without subnet", "", "POST", pp("/vpc-endpoints"), iface(func(r *vpcep.CreateEndpointRequest) { r.SubnetID = "" }), 400, "EndPoint.2010"},
+		{"interface subnet not a UUID", "", "POST", pp("/vpc-endpoints"), iface(func(r *vpcep.CreateEndpointRequest) { r.SubnetID = "subnet" }), 400, "EndPoint.0023"},
+		{"interface bad port_ip", "", "POST", pp("/vpc-endpoints"), iface(func(r *vpcep.CreateEndpointRequest) { r.PortIP = "10.0.0.300" }), 400, "EndPoint.2041"},
+		{"interface with routetables", "", "POST", pp("/vpc-endpoints"), iface(func(r *vpcep.CreateEndpointRequest) { r.RouteTables = []string{missing} }), 400, "EndPoint.0002"},
+		{"interface bad whitelist", "", "POST", pp("/vpc-endpoints"), iface(func(r *vpcep.CreateEndpointRequest) { r.Whitelist = []string{"10.0.0.0/33"} }), 400, "EndPoint.2044"},
+		{"gateway with subnet", "", "POST", pp("/vpc-endpoints"), gw(func(r *vpcep.CreateEndpointRequest) { r.SubnetID = subnetA }), 400, "EndPoint.0002"},
+		{"gateway with port_ip", "", "POST", pp("/vpc-endpoints"), gw(func(r *vpcep.CreateEndpointRequest) { r.PortIP = "10.0.0.5" }), 400, "EndPoint.0002"},
+		{"gateway with enable_whitelist", "", "POST", pp("/vpc-endpoints"), gw(func(r *vpcep.CreateEndpointRequest) { r.EnableWhitelist = &yes }), 400, "EndPoint.0002"},
+		{"gateway bad route table", "", "POST", pp("/vpc-endpoints"), gw(func(r *vpcep.CreateEndpointRequest) { r.RouteTables = []string{"rtb-1"} }), 400, "EndPoint.1019"},
+		{"gateway bad policy", "", "POST", pp("/vpc-endpoints"), gw(func(r *vpcep.CreateEndpointRequest) {
+			r.PolicyStatement = []vpcep.PolicyStatement{{Effect: "Maybe", Action: []string{"*"}, Resource: []string{"*"}}}
 		}), 400, "EndPoint.2048"},
-		{"description with angle bracket", "", "POST", pp("/vpc-endpoints"), iface(func(r *otc.CreateEndpointRequest) { r.Description = "<b>" }), 400, "EndPoint.0002"},
-		{"unknown specification", "", "POST", pp("/vpc-endpoints"), iface(func(r *otc.CreateEndpointRequest) { r.SpecificationName = "large" }), 400, "EndPoint.2009"},
-		{"21 tags", "", "POST", pp("/vpc-endpoints"), iface(func(r *otc.CreateEndpointRequest) { r.Tags = tags(21) }), 400, "EndPoint.3069"},
-		{"20 tags ok", "", "POST", pp("/vpc-endpoints"), iface(func(r *otc.CreateEndpointRequest) { r.Tags = tags(20) }), 200, ""},
-		{"tag empty key", "", "POST", pp("/vpc-endpoints"), iface(func(r *otc.CreateEndpointRequest) { r.Tags = []otc.Tag{{Key: "", Value: "v"}} }), 400, "EndPoint.3066"},
-		{"tag key of 37", "", "POST", pp("/vpc-endpoints"), iface(func(r *otc.CreateEndpointRequest) { r.Tags = []otc.Tag{{Key: strings.Repeat("k", 37)}} }), 400, "EndPoint.3072"},
-		{"tag value of 44", "", "POST", pp("/vpc-endpoints"), iface(func(r *otc.CreateEndpointRequest) { r.Tags = []otc.Tag{{Key: "k", Value: strings.Repeat("v", 44)}} }), 400, "EndPoint.3073"},
-		{"tag value with dot", "", "POST", pp("/vpc-endpoints"), iface(func(r *otc.CreateEndpointRequest) { r.Tags = []otc.Tag{{Key: "k", Value: "a.b"}} }), 400, "EndPoint.3068"},
-		{"tag key duplicated", "", "POST", pp("/vpc-endpoints"), iface(func(r *otc.CreateEndpointRequest) { r.Tags = []otc.Tag{{Key: "k"}, {Key: "k"}} }), 400, "EndPoint.3067"},
+		{"description with angle bracket", "", "POST", pp("/vpc-endpoints"), iface(func(r *vpcep.CreateEndpointRequest) { r.Description = "<b>" }), 400, "EndPoint.0002"},
+		{"unknown specification", "", "POST", pp("/vpc-endpoints"), iface(func(r *vpcep.CreateEndpointRequest) { r.SpecificationName = "large" }), 400, "EndPoint.2009"},
+		{"21 tags", "", "POST", pp("/vpc-endpoints"), iface(func(r *vpcep.CreateEndpointRequest) { r.Tags = tags(21) }), 400, "EndPoint.3069"},
+		{"20 tags ok", "", "POST", pp("/vpc-endpoints"), iface(func(r *vpcep.CreateEndpointRequest) { r.Tags = tags(20) }), 200, ""},
+		{"tag empty key", "", "POST", pp("/vpc-endpoints"), iface(func(r *vpcep.CreateEndpointRequest) { r.Tags = []vpcep.Tag{{Key: "", Value: "v"}} }), 400, "EndPoint.3066"},
+		{"tag key of 37", "", "POST", pp("/vpc-endpoints"), iface(func(r *vpcep.CreateEndpointRequest) { r.Tags = []vpcep.Tag{{Key: strings.Repeat("k", 37)}} }), 400, "EndPoint.3072"},
+		{"tag value of 44", "", "POST", pp("/vpc-endpoints"), iface(func(r *vpcep.CreateEndpointRequest) { r.Tags = []vpcep.Tag{{Key: "k", Value: strings.Repeat("v", 44)}} }), 400, "EndPoint.3073"},
+		{"tag value with dot", "", "POST", pp("/vpc-endpoints"), iface(func(r *vpcep.CreateEndpointRequest) { r.Tags = []vpcep.Tag{{Key: "k", Value: "a.b"}} }), 400, "EndPoint.3068"},
+		{"tag key duplicated", "", "POST", pp("/vpc-endpoints"), iface(func(r *vpcep.CreateEndpointRequest) { r.Tags = []vpcep.Tag{{Key: "k"}, {Key: "k"}} }), 400, "EndPoint.3067"},
 		{"no credentials", "-", "GET", pp("/vpc-endpoints"), nil, 401, "EndPoint.0003"},
 		{"unknown token", "MIIbogus", "GET", pp("/vpc-endpoints"), nil, 401, "EndPoint.0003"},
 		{"token of another project", other, "GET", pp("/vpc-endpoints"), nil, 403, "EndPoint.0004"},
@@ -141,7 +141,7 @@ func TestContract(t *testing.T) {
 func TestCreateResponse(t *testing.T) {
 	e := newEnv(t, Options{PlainShapes: true, AcceptAfter: time.Minute})
 	yes := true
-	req := createReq(vpcA, subnetA, otc.Tag{Key: "vpcepctl-set", Value: "payments"})
+	req := createReq(vpcA, subnetA, vpcep.Tag{Key: "vpcepctl-set", Value: "payments"})
 	req.EnableDNS = &yes
 	r := e.call("POST", pp("/vpc-endpoints"), req)
 	if r.status != 200 {
@@ -157,12 +157,12 @@ func TestCreateResponse(t *testing.T) {
 	if _, ok := raw["ip"]; ok {
 		t.Errorf("create response has ip while creating: %s", r.body)
 	}
-	var ep otc.Endpoint
+	var ep vpcep.Endpoint
 	if err := json.Unmarshal(r.body, &ep); err != nil {
 		t.Fatal(err)
 	}
-	if ep.Status != otc.StatusCreating || ep.MarkerID <= 1<<31 || ep.ProjectID != ProjectID ||
-		ep.EndpointServiceName != ServiceInterfaceName || ep.ServiceType != otc.ServiceInterface ||
+	if ep.Status != vpcep.StatusCreating || ep.MarkerID <= 1<<31 || ep.ProjectID != ProjectID ||
+		ep.EndpointServiceName != ServiceInterfaceName || ep.ServiceType != vpcep.ServiceInterface ||
 		!bool(ep.EnableDNS) || len(ep.DNSNames) != 1 || ep.CreatedAt.IsZero() || !ep.CreatedAt.Equal(ep.UpdatedAt.Time) {
 		t.Errorf("create response = %+v", ep)
 	}
@@ -173,11 +173,11 @@ func TestCreateResponse(t *testing.T) {
 		t.Errorf("created_at not in the documented format: %s", r.body)
 	}
 
-	g := e.create(otc.CreateEndpointRequest{EndpointServiceID: ServiceOBSID, VPCID: vpcB, EnableDNS: &yes})
-	if g.ServiceType != otc.ServiceGateway || len(g.RouteTables) != 1 || len(g.PolicyStatement) != 1 || g.SubnetID != "" || g.EnableDNS {
+	g := e.create(vpcep.CreateEndpointRequest{EndpointServiceID: ServiceOBSID, VPCID: vpcB, EnableDNS: &yes})
+	if g.ServiceType != vpcep.ServiceGateway || len(g.RouteTables) != 1 || len(g.PolicyStatement) != 1 || g.SubnetID != "" || g.EnableDNS {
 		t.Errorf("gateway create = %+v", g)
 	}
-	again := e.call("POST", pp("/vpc-endpoints"), otc.CreateEndpointRequest{EndpointServiceID: ServiceOBSID, VPCID: vpcB})
+	again := e.call("POST", pp("/vpc-endpoints"), vpcep.CreateEndpointRequest{EndpointServiceID: ServiceOBSID, VPCID: vpcB})
 	if again.status != 400 || again.errorCode() != "EndPoint.2039" {
 		t.Errorf("second gateway on the same route table = %d %s", again.status, again.body)
 	}
@@ -194,31 +194,31 @@ func TestCreateResponse(t *testing.T) {
 func TestAsyncStatus(t *testing.T) {
 	e := newEnv(t, Options{AcceptAfter: time.Minute})
 	a := e.create(createReq(vpcA, subnetA))
-	p := e.create(otc.CreateEndpointRequest{EndpointServiceID: ServiceApprovalID, VPCID: vpcA, SubnetID: subnetA})
+	p := e.create(vpcep.CreateEndpointRequest{EndpointServiceID: ServiceApprovalID, VPCID: vpcA, SubnetID: subnetA})
 
 	e.clock.Add(59 * time.Second)
-	if got, _ := e.get(a.ID); got.Status != otc.StatusCreating || got.IP != "" {
+	if got, _ := e.get(a.ID); got.Status != vpcep.StatusCreating || got.IP != "" {
 		t.Errorf("after 59s: %s ip %q, want creating without ip", got.Status, got.IP)
 	}
 	e.clock.Add(time.Second)
 	got, _ := e.get(a.ID)
-	if got.Status != otc.StatusAccepted || got.IP == "" || !got.UpdatedAt.After(got.CreatedAt.Time) {
+	if got.Status != vpcep.StatusAccepted || got.IP == "" || !got.UpdatedAt.After(got.CreatedAt.Time) {
 		t.Errorf("after 60s: %+v, want accepted with ip and later updated_at", got)
 	}
-	if got, _ := e.get(p.ID); got.Status != otc.StatusPendingAcceptance {
+	if got, _ := e.get(p.ID); got.Status != vpcep.StatusPendingAcceptance {
 		t.Errorf("approval service: %s, want pendingAcceptance", got.Status)
 	}
-	if err := e.sim.SetStatus(ProjectID, p.ID, otc.StatusAccepted); err != nil {
+	if err := e.sim.SetStatus(ProjectID, p.ID, vpcep.StatusAccepted); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := e.get(p.ID); got.Status != otc.StatusAccepted {
+	if got, _ := e.get(p.ID); got.Status != vpcep.StatusAccepted {
 		t.Errorf("after approval: %s", got.Status)
 	}
 
 	if r := e.call("DELETE", pp("/vpc-endpoints/"+a.ID), nil); r.status != 200 && r.status != 204 || len(r.body) != 0 {
 		t.Fatalf("delete = %d %q", r.status, r.body)
 	}
-	if got, _ := e.get(a.ID); got.Status != otc.StatusDeleting {
+	if got, _ := e.get(a.ID); got.Status != vpcep.StatusDeleting {
 		t.Errorf("after delete: %s, want deleting", got.Status)
 	}
 	if r := e.call("DELETE", pp("/vpc-endpoints/"+a.ID), nil); r.status != 400 || r.errorCode() != "EndPoint.2018" {
@@ -241,10 +241,10 @@ func TestAsyncStatus(t *testing.T) {
 func TestAcceptAtOnce(t *testing.T) {
 	e := newEnv(t, Options{})
 	ep := e.create(createReq(vpcA, subnetA))
-	if ep.Status != otc.StatusCreating {
+	if ep.Status != vpcep.StatusCreating {
 		t.Errorf("create = %s, want creating", ep.Status)
 	}
-	if got, _ := e.get(ep.ID); got.Status != otc.StatusAccepted {
+	if got, _ := e.get(ep.ID); got.Status != vpcep.StatusAccepted {
 		t.Errorf("get = %s, want accepted", got.Status)
 	}
 }
@@ -261,7 +261,7 @@ func TestListPaging(t *testing.T) {
 		if i%7 == 0 {
 			svc = ServiceDNSID
 		}
-		e.sim.Put(ProjectID, otc.Endpoint{EndpointServiceID: svc, VPCID: vpc, SubnetID: subnetA})
+		e.sim.Put(ProjectID, vpcep.Endpoint{EndpointServiceID: svc, VPCID: vpc, SubnetID: subnetA})
 		if i%3 == 0 { // several endpoints share a created_at
 			e.clock.Add(time.Second)
 		}
@@ -330,11 +330,11 @@ func TestQuota(t *testing.T) {
 		t.Errorf("over quota = %d %s, want 400 Endpoint.1018", r.status, r.body)
 	}
 	var q struct {
-		Quotas struct{ Resources []otc.Quota } `json:"quotas"`
+		Quotas struct{ Resources []vpcep.Quota } `json:"quotas"`
 	}
 	qr := e.call("GET", pp("/quotas?type=endpoint"), nil)
 	if err := json.Unmarshal(qr.body, &q); err != nil || len(q.Quotas.Resources) != 1 ||
-		q.Quotas.Resources[0] != (otc.Quota{Type: "endpoint", Used: 3, Quota: 3}) {
+		q.Quotas.Resources[0] != (vpcep.Quota{Type: "endpoint", Used: 3, Quota: 3}) {
 		t.Errorf("quota = %s", qr.body)
 	}
 	if qr := e.call("GET", pp("/quotas"), nil); !strings.Contains(string(qr.body), `"endpoint_service"`) {
@@ -389,7 +389,7 @@ func TestLostResponses(t *testing.T) {
 	e := newEnv(t, Options{LostRate: 1, Seed: 11, AcceptAfter: time.Minute})
 	dropped, timedOut := 0, 0
 	for i := range 12 {
-		body, _ := json.Marshal(createReq(vpcA, subnetA, otc.Tag{Key: "n", Value: fmt.Sprint(i)}))
+		body, _ := json.Marshal(createReq(vpcA, subnetA, vpcep.Tag{Key: "n", Value: fmt.Sprint(i)}))
 		req, _ := http.NewRequest("POST", e.srv.URL+pp("/vpc-endpoints"), bytes.NewReader(body))
 		req.Header.Set("X-Auth-Token", e.token)
 		resp, err := e.srv.Client().Do(req)
@@ -420,7 +420,7 @@ func TestLostResponses(t *testing.T) {
 			t.Errorf("lost delete answered %d", resp.StatusCode)
 		}
 	}
-	if got := e.sim.Endpoints(ProjectID)[0]; got.ID != eps[0].ID || got.Status != otc.StatusDeleting {
+	if got := e.sim.Endpoints(ProjectID)[0]; got.ID != eps[0].ID || got.Status != vpcep.StatusDeleting {
 		t.Errorf("lost delete not committed: %s %s", got.ID, got.Status)
 	}
 	// Reads are never lost.
@@ -450,12 +450,12 @@ func TestFailRate(t *testing.T) {
 func TestFailedRate(t *testing.T) {
 	e := newEnv(t, Options{FailedRate: 1, AcceptAfter: time.Second})
 	ep := e.create(createReq(vpcA, subnetA))
-	if ep.Status != otc.StatusCreating {
+	if ep.Status != vpcep.StatusCreating {
 		t.Errorf("create says %s, want creating", ep.Status)
 	}
 	e.clock.Add(time.Second)
 	got, _ := e.get(ep.ID)
-	if got.Status != otc.StatusFailed || len(got.Error) != 1 || !strings.HasPrefix(got.Error[0].ErrorCode, "EndPoint.") || got.Error[0].ErrorMessage == "" {
+	if got.Status != vpcep.StatusFailed || len(got.Error) != 1 || !strings.HasPrefix(got.Error[0].ErrorCode, "EndPoint.") || got.Error[0].ErrorMessage == "" {
 		t.Errorf("failed endpoint = %+v", got)
 	}
 	if r := e.call("DELETE", pp("/vpc-endpoints/"+ep.ID), nil); r.status/100 != 2 {
@@ -582,7 +582,7 @@ func TestAKSK(t *testing.T) {
 		return result{status: resp.StatusCode, header: resp.Header, body: b}
 	}
 	now := e.clock.Now()
-	body, _ := json.Marshal(createReq(vpcA, subnetA, otc.Tag{Key: "a", Value: "b"}))
+	body, _ := json.Marshal(createReq(vpcA, subnetA, vpcep.Tag{Key: "a", Value: "b"}))
 	cases := []struct {
 		name   string
 		method string
@@ -630,11 +630,11 @@ func TestSaveLoad(t *testing.T) {
 		t.Fatalf("Load of a missing file: %v", err)
 	}
 
-	a := e.create(createReq(vpcA, subnetA, otc.Tag{Key: "vpcepctl-name", Value: "a"}))
+	a := e.create(createReq(vpcA, subnetA, vpcep.Tag{Key: "vpcepctl-name", Value: "a"}))
 	e.clock.Add(time.Minute)
 	b := e.create(createReq(vpcA, subnetA)) // still creating when saved
 	e.call("DELETE", pp("/vpc-endpoints/"+a.ID), nil)
-	e.sim.Put(ProjectID2, otc.Endpoint{EndpointServiceID: ServiceOBSID, VPCID: vpcB, Status: otc.StatusRejected})
+	e.sim.Put(ProjectID2, vpcep.Endpoint{EndpointServiceID: ServiceOBSID, VPCID: vpcB, Status: vpcep.StatusRejected})
 	if err := e.sim.Save(path); err != nil {
 		t.Fatal(err)
 	}
@@ -654,11 +654,11 @@ func TestSaveLoad(t *testing.T) {
 	// Settling continues from the saved times, not the new AcceptAfter.
 	e.clock.Add(time.Minute)
 	got := s2.Endpoints(ProjectID)
-	if len(got) != 1 || got[0].ID != b.ID || got[0].Status != otc.StatusAccepted {
+	if len(got) != 1 || got[0].ID != b.ID || got[0].Status != vpcep.StatusAccepted {
 		t.Errorf("after a minute: %+v, want only %s accepted", got, b.ID)
 	}
 	// New endpoints get fresh marker ids.
-	s2.Put(ProjectID, otc.Endpoint{EndpointServiceID: ServiceInterfaceID, VPCID: vpcA})
+	s2.Put(ProjectID, vpcep.Endpoint{EndpointServiceID: ServiceInterfaceID, VPCID: vpcA})
 	ms := map[int64]bool{}
 	for _, ep := range s2.Endpoints(ProjectID) {
 		if ms[ep.MarkerID] {
@@ -678,7 +678,7 @@ func TestSaveLoad(t *testing.T) {
 	if err := s3.Load(hand); err != nil {
 		t.Fatal(err)
 	}
-	if got := s3.Endpoints(ProjectID); len(got) != 1 || got[0].Status != otc.StatusPendingAcceptance {
+	if got := s3.Endpoints(ProjectID); len(got) != 1 || got[0].Status != vpcep.StatusPendingAcceptance {
 		t.Errorf("hand-written state = %+v", got)
 	}
 
@@ -723,7 +723,7 @@ func TestShapes(t *testing.T) {
 	if legacy == 0 || current == 0 {
 		t.Errorf("legacy %d, current %d: want both", legacy, current)
 	}
-	var l otc.ListEndpointsResponse
+	var l vpcep.ListEndpointsResponse
 	if err := json.Unmarshal(r.body, &l); err != nil {
 		t.Fatalf("otc cannot decode the list: %v", err)
 	}
@@ -748,7 +748,7 @@ func TestShapes(t *testing.T) {
 func TestTags(t *testing.T) {
 	e := newEnv(t, Options{})
 	mk := func(set, name string) string {
-		return e.create(createReq(vpcA, subnetA, otc.Tag{Key: "vpcepctl-set", Value: set}, otc.Tag{Key: "vpcepctl-name", Value: name})).ID
+		return e.create(createReq(vpcA, subnetA, vpcep.Tag{Key: "vpcepctl-set", Value: set}, vpcep.Tag{Key: "vpcepctl-name", Value: name})).ID
 	}
 	a1, a2, b1 := mk("a", "one"), mk("a", "two"), mk("b", "one")
 	e.create(createReq(vpcA, subnetA))
@@ -781,9 +781,9 @@ func TestTags(t *testing.T) {
 		}
 		var out struct {
 			Resources []struct {
-				ResourceID   string    `json:"resource_id"`
-				ResourceName string    `json:"resource_name"`
-				Tags         []otc.Tag `json:"tags"`
+				ResourceID   string      `json:"resource_id"`
+				ResourceName string      `json:"resource_name"`
+				Tags         []vpcep.Tag `json:"tags"`
 			} `json:"resources"`
 			TotalCount int `json:"total_count"`
 		}
@@ -818,21 +818,21 @@ func TestServices(t *testing.T) {
 	e := newEnv(t, Options{})
 	for _, q := range []string{"id=" + ServiceApprovalID, "endpoint_service_name=" + url.QueryEscape(ServiceApprovalName)} {
 		r := e.call("GET", pp("/vpc-endpoint-services/describe?"+q), nil)
-		var sv otc.Service
-		if err := json.Unmarshal(r.body, &sv); err != nil || r.status != 200 || sv.ID != ServiceApprovalID || sv.ServiceType != otc.ServiceInterface || !bool(sv.IsCharge) {
+		var sv vpcep.Service
+		if err := json.Unmarshal(r.body, &sv); err != nil || r.status != 200 || sv.ID != ServiceApprovalID || sv.ServiceType != vpcep.ServiceInterface || !bool(sv.IsCharge) {
 			t.Errorf("describe ?%s = %d %s", q, r.status, r.body)
 		}
 	}
 	r := e.call("GET", pp("/vpc-endpoint-services/public?limit=1&sort_dir=asc"), nil)
 	var pub struct {
-		EndpointServices []otc.Service `json:"endpoint_services"`
-		TotalCount       int           `json:"total_count"`
+		EndpointServices []vpcep.Service `json:"endpoint_services"`
+		TotalCount       int             `json:"total_count"`
 	}
 	if err := json.Unmarshal(r.body, &pub); err != nil || pub.TotalCount != 2 || len(pub.EndpointServices) != 1 || pub.EndpointServices[0].ID != ServiceDNSID {
 		t.Errorf("public = %s", r.body)
 	}
 	r = e.call("GET", pp("/vpc-endpoint-services/public?endpoint_service_name=OBS"), nil)
-	if err := json.Unmarshal(r.body, &pub); err != nil || pub.TotalCount != 1 || pub.EndpointServices[0].ServiceName != ServiceOBSName || pub.EndpointServices[0].ServiceType != otc.ServiceGateway {
+	if err := json.Unmarshal(r.body, &pub); err != nil || pub.TotalCount != 1 || pub.EndpointServices[0].ServiceName != ServiceOBSName || pub.EndpointServices[0].ServiceType != vpcep.ServiceGateway {
 		t.Errorf("public obs = %s", r.body)
 	}
 }
@@ -885,15 +885,15 @@ func TestEnv(t *testing.T) {
 
 func TestPut(t *testing.T) {
 	s := New(Options{})
-	s.Put(ProjectID, otc.Endpoint{ID: "x", EndpointServiceID: ServiceOBSID, VPCID: vpcA, Status: otc.StatusFailed,
-		Error: []otc.EndpointError{{ErrorCode: "EndPoint.2022", ErrorMessage: "Failed to create an endpoint."}}})
-	s.Put(ProjectID, otc.Endpoint{ID: "x", EndpointServiceID: ServiceOBSID, VPCID: vpcB})
+	s.Put(ProjectID, vpcep.Endpoint{ID: "x", EndpointServiceID: ServiceOBSID, VPCID: vpcA, Status: vpcep.StatusFailed,
+		Error: []vpcep.EndpointError{{ErrorCode: "EndPoint.2022", ErrorMessage: "Failed to create an endpoint."}}})
+	s.Put(ProjectID, vpcep.Endpoint{ID: "x", EndpointServiceID: ServiceOBSID, VPCID: vpcB})
 	got := s.Endpoints(ProjectID)
-	if len(got) != 1 || got[0].VPCID != vpcB || got[0].Status != otc.StatusAccepted || got[0].ServiceType != otc.ServiceGateway ||
+	if len(got) != 1 || got[0].VPCID != vpcB || got[0].Status != vpcep.StatusAccepted || got[0].ServiceType != vpcep.ServiceGateway ||
 		got[0].EndpointServiceName != ServiceOBSName || got[0].MarkerID <= 1<<31 {
 		t.Errorf("Put replaced = %+v", got)
 	}
-	if err := s.SetStatus(ProjectID, "nope", otc.StatusRejected); err == nil {
+	if err := s.SetStatus(ProjectID, "nope", vpcep.StatusRejected); err == nil {
 		t.Errorf("SetStatus of a missing endpoint succeeded")
 	}
 }
@@ -905,10 +905,10 @@ func TestConcurrent(t *testing.T) {
 	for w := range 8 {
 		wg.Go(func() {
 			for i := range 25 {
-				r := e.call("POST", pp("/vpc-endpoints"), createReq(vpcA, subnetA, otc.Tag{Key: "w", Value: fmt.Sprint(w)}))
+				r := e.call("POST", pp("/vpc-endpoints"), createReq(vpcA, subnetA, vpcep.Tag{Key: "w", Value: fmt.Sprint(w)}))
 				e.clock.Add(time.Millisecond)
 				e.call("GET", pp("/vpc-endpoints?limit=1000&sort_dir=asc"), nil)
-				var ep otc.Endpoint
+				var ep vpcep.Endpoint
 				if json.Unmarshal(r.body, &ep) == nil && ep.ID != "" && i%2 == 0 {
 					e.call("POST", pp("/endpoint/"+ep.ID+"/tags/action"), `{"action":"create","tags":[{"key":"i","value":"`+fmt.Sprint(i)+`"}]}`)
 					e.call("DELETE", pp("/vpc-endpoints/"+ep.ID), nil)

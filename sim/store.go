@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // This file holds the endpoint store. Policy: status is never advanced by a
@@ -32,12 +32,12 @@ import (
 const markerBase int64 = 1<<32 + 16777216
 
 type record struct {
-	ep       otc.Endpoint // as of the last settle; IP kept even when hidden
+	ep       vpcep.Endpoint // as of the last settle; IP kept even when hidden
 	seq      int64
 	born     time.Time // when the create was committed (GetLag)
 	readyAt  time.Time // creating settles into final at readyAt
 	final    string
-	finalErr []otc.EndpointError
+	finalErr []vpcep.EndpointError
 	goneAt   time.Time // deleting disappears at goneAt
 	removed  bool
 }
@@ -155,11 +155,11 @@ func (s *Sim) schedule(pid string, r *record) { s.events.schedule(pid, r) }
 
 func (q *eventQueue) schedule(pid string, r *record) {
 	switch r.ep.Status {
-	case otc.StatusCreating:
+	case vpcep.StatusCreating:
 		if !r.readyAt.IsZero() {
 			heap.Push(q, &event{at: r.readyAt, kind: evReady, pid: pid, rec: r})
 		}
-	case otc.StatusDeleting:
+	case vpcep.StatusDeleting:
 		if !r.goneAt.IsZero() {
 			heap.Push(q, &event{at: r.goneAt, kind: evGone, pid: pid, rec: r})
 		}
@@ -182,13 +182,13 @@ func (s *Sim) settle(now time.Time) {
 		}
 		switch ev.kind {
 		case evReady:
-			if r.ep.Status == otc.StatusCreating && r.readyAt.Equal(ev.at) {
+			if r.ep.Status == vpcep.StatusCreating && r.readyAt.Equal(ev.at) {
 				r.ep.Status = r.final
 				r.ep.Error = r.finalErr
-				r.ep.UpdatedAt = otc.Time{Time: ev.at}
+				r.ep.UpdatedAt = vpcep.Time{Time: ev.at}
 			}
 		case evGone:
-			if r.ep.Status == otc.StatusDeleting && r.goneAt.Equal(ev.at) {
+			if r.ep.Status == vpcep.StatusDeleting && r.goneAt.Equal(ev.at) {
 				if p := s.projects[ev.pid]; p != nil {
 					p.remove(r)
 				}
@@ -209,10 +209,10 @@ func (s *Sim) project(id string) *project {
 
 // visible returns the endpoint as the API shows it: the address of an
 // interface endpoint only once the connection is up.
-func visible(r *record) otc.Endpoint {
+func visible(r *record) vpcep.Endpoint {
 	e := r.ep
 	switch e.Status {
-	case otc.StatusAccepted, otc.StatusRejected, otc.StatusDeleting:
+	case vpcep.StatusAccepted, vpcep.StatusRejected, vpcep.StatusDeleting:
 	default:
 		e.IP = ""
 	}
@@ -220,7 +220,7 @@ func visible(r *record) otc.Endpoint {
 }
 
 // normalize stores empty lists as nil, as they read back after Save/Load.
-func normalize(e otc.Endpoint) otc.Endpoint {
+func normalize(e vpcep.Endpoint) vpcep.Endpoint {
 	if len(e.ActiveStatus) == 0 {
 		e.ActiveStatus = nil
 	}
@@ -245,7 +245,7 @@ func normalize(e otc.Endpoint) otc.Endpoint {
 	return e
 }
 
-func cloneEndpoint(e otc.Endpoint) otc.Endpoint {
+func cloneEndpoint(e vpcep.Endpoint) vpcep.Endpoint {
 	e.ActiveStatus = slices.Clone(e.ActiveStatus)
 	e.DNSNames = slices.Clone(e.DNSNames)
 	e.Whitelist = slices.Clone(e.Whitelist)
@@ -253,9 +253,9 @@ func cloneEndpoint(e otc.Endpoint) otc.Endpoint {
 	e.Tags = slices.Clone(e.Tags)
 	e.Error = slices.Clone(e.Error)
 	if e.PolicyStatement != nil {
-		ps := make([]otc.PolicyStatement, len(e.PolicyStatement))
+		ps := make([]vpcep.PolicyStatement, len(e.PolicyStatement))
 		for i, p := range e.PolicyStatement {
-			ps[i] = otc.PolicyStatement{Effect: p.Effect, Action: slices.Clone(p.Action), Resource: slices.Clone(p.Resource)}
+			ps[i] = vpcep.PolicyStatement{Effect: p.Effect, Action: slices.Clone(p.Action), Resource: slices.Clone(p.Resource)}
 		}
 		e.PolicyStatement = ps
 	}
@@ -264,7 +264,7 @@ func cloneEndpoint(e otc.Endpoint) otc.Endpoint {
 
 // Endpoints returns a copy of a project's endpoints as GET would show them
 // now, in created_at order.
-func (s *Sim) Endpoints(projectID string) []otc.Endpoint {
+func (s *Sim) Endpoints(projectID string) []vpcep.Endpoint {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.settle(s.now())
@@ -273,7 +273,7 @@ func (s *Sim) Endpoints(projectID string) []otc.Endpoint {
 		return nil
 	}
 	live := p.live()
-	out := make([]otc.Endpoint, 0, len(live))
+	out := make([]vpcep.Endpoint, 0, len(live))
 	for _, r := range live {
 		out = append(out, cloneEndpoint(visible(r)))
 	}
@@ -287,7 +287,7 @@ func (s *Sim) Endpoints(projectID string) []otc.Endpoint {
 // endpoint put as creating settles after AcceptAfter; one put as deleting
 // disappears after AcceptAfter. An existing endpoint with the same id is
 // replaced.
-func (s *Sim) Put(projectID string, e otc.Endpoint) {
+func (s *Sim) Put(projectID string, e vpcep.Endpoint) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
@@ -301,7 +301,7 @@ func (s *Sim) Put(projectID string, e otc.Endpoint) {
 		e.ProjectID = projectID
 	}
 	if e.CreatedAt.IsZero() {
-		e.CreatedAt = otc.Time{Time: now.Truncate(time.Second)}
+		e.CreatedAt = vpcep.Time{Time: now.Truncate(time.Second)}
 	}
 	if e.UpdatedAt.IsZero() {
 		e.UpdatedAt = e.CreatedAt
@@ -311,11 +311,11 @@ func (s *Sim) Put(projectID string, e otc.Endpoint) {
 		e.MarkerID = s.marker
 	}
 	if e.Status == "" {
-		e.Status = otc.StatusAccepted
+		e.Status = vpcep.StatusAccepted
 	}
 	svc, known := serviceByID(e.EndpointServiceID)
 	if e.ServiceType == "" {
-		e.ServiceType = otc.ServiceInterface
+		e.ServiceType = vpcep.ServiceInterface
 		if known {
 			e.ServiceType = svc.Type
 		}
@@ -324,7 +324,7 @@ func (s *Sim) Put(projectID string, e otc.Endpoint) {
 		e.EndpointServiceName = svc.Name
 	}
 	if len(e.ActiveStatus) == 0 {
-		e.ActiveStatus = otc.StringList{"active"}
+		e.ActiveStatus = vpcep.StringList{"active"}
 	}
 	e = normalize(e)
 	if old := p.byID[e.ID]; old != nil {
@@ -334,13 +334,13 @@ func (s *Sim) Put(projectID string, e otc.Endpoint) {
 	r := &record{ep: e, seq: s.seq}
 	after := s.opts.Load().AcceptAfter
 	switch e.Status {
-	case otc.StatusCreating:
+	case vpcep.StatusCreating:
 		r.readyAt = e.CreatedAt.Add(after)
-		r.final = otc.StatusAccepted
+		r.final = vpcep.StatusAccepted
 		if known && svc.Approval {
-			r.final = otc.StatusPendingAcceptance
+			r.final = vpcep.StatusPendingAcceptance
 		}
-	case otc.StatusDeleting:
+	case vpcep.StatusDeleting:
 		r.goneAt = e.UpdatedAt.Add(after)
 	}
 	p.insert(r)
@@ -356,8 +356,8 @@ var ErrNotFound = errors.New("endpoint not found")
 // rejection). Setting deleting starts the deletion.
 func (s *Sim) SetStatus(projectID, id, status string) error {
 	switch status {
-	case otc.StatusCreating, otc.StatusAccepted, otc.StatusPendingAcceptance,
-		otc.StatusRejected, otc.StatusFailed, otc.StatusDeleting:
+	case vpcep.StatusCreating, vpcep.StatusAccepted, vpcep.StatusPendingAcceptance,
+		vpcep.StatusRejected, vpcep.StatusFailed, vpcep.StatusDeleting:
 	default:
 		return fmt.Errorf("set status of %s: unknown status %q", id, status)
 	}
@@ -371,9 +371,9 @@ func (s *Sim) SetStatus(projectID, id, status string) error {
 	}
 	r := p.byID[id]
 	r.ep.Status = status
-	r.ep.UpdatedAt = otc.Time{Time: now}
+	r.ep.UpdatedAt = vpcep.Time{Time: now}
 	r.readyAt, r.goneAt = time.Time{}, time.Time{}
-	if status == otc.StatusDeleting {
+	if status == vpcep.StatusDeleting {
 		r.goneAt = now.Add(s.opts.Load().AcceptAfter)
 		s.schedule(projectID, r)
 		s.settle(now)
@@ -394,18 +394,18 @@ type stateFile struct {
 }
 
 type savedPending struct {
-	ProjectID string                    `json:"project_id"`
-	Request   otc.CreateEndpointRequest `json:"request"`
-	CommitAt  time.Time                 `json:"commit_at"`
+	ProjectID string                      `json:"project_id"`
+	Request   vpcep.CreateEndpointRequest `json:"request"`
+	CommitAt  time.Time                   `json:"commit_at"`
 }
 
 type savedEndpoint struct {
-	Endpoint    otc.Endpoint        `json:"endpoint"`
-	Seq         int64               `json:"seq"`
-	ReadyAt     time.Time           `json:"ready_at,omitzero"`
-	FinalStatus string              `json:"final_status,omitempty"`
-	FinalError  []otc.EndpointError `json:"final_error,omitempty"`
-	GoneAt      time.Time           `json:"gone_at,omitzero"`
+	Endpoint    vpcep.Endpoint        `json:"endpoint"`
+	Seq         int64                 `json:"seq"`
+	ReadyAt     time.Time             `json:"ready_at,omitzero"`
+	FinalStatus string                `json:"final_status,omitempty"`
+	FinalError  []vpcep.EndpointError `json:"final_error,omitempty"`
+	GoneAt      time.Time             `json:"gone_at,omitzero"`
 }
 
 const stateFormat = 1
@@ -505,16 +505,16 @@ func (s *Sim) Load(path string) error {
 			r := &record{ep: se.Endpoint, seq: se.Seq, readyAt: se.ReadyAt.UTC(), final: se.FinalStatus,
 				finalErr: se.FinalError, goneAt: se.GoneAt.UTC()}
 			if r.final == "" {
-				r.final = otc.StatusAccepted
+				r.final = vpcep.StatusAccepted
 				if svc, ok := serviceByID(r.ep.EndpointServiceID); ok && svc.Approval {
-					r.final = otc.StatusPendingAcceptance
+					r.final = vpcep.StatusPendingAcceptance
 				}
 			}
 			// A hand-written state may lack the settle times.
-			if r.ep.Status == otc.StatusCreating && r.readyAt.IsZero() {
+			if r.ep.Status == vpcep.StatusCreating && r.readyAt.IsZero() {
 				r.readyAt = r.ep.CreatedAt.Add(after)
 			}
-			if r.ep.Status == otc.StatusDeleting && r.goneAt.IsZero() {
+			if r.ep.Status == vpcep.StatusDeleting && r.goneAt.IsZero() {
 				r.goneAt = r.ep.UpdatedAt.Add(after)
 			}
 			p.insert(r)

@@ -18,6 +18,7 @@ import (
 	"github.com/vpcepctl/vpcepctl/manifests"
 	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/plan"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 type applyFlags struct {
@@ -240,8 +241,8 @@ func readPlanFile(path string) (*plan.Plan, error) {
 // (stale: the refusal names what changed), each change's ownership (an
 // edited file), and its creates against the quota read now.
 func (s *session) checkFresh(ctx context.Context, p *plan.Plan) (*plan.Plan, error) {
-	observed := map[plan.Target][]otc.Endpoint{}
-	quotas := map[plan.Target]*otc.Quota{}
+	observed := map[plan.Target][]vpcep.Endpoint{}
+	quotas := map[plan.Target]*vpcep.Quota{}
 	var inputs []plan.Input
 	for _, t := range p.Targets {
 		c, rt, err := s.client(ctx, t)

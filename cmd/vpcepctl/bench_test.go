@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/sim"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // BenchmarkPlan100k is a whole "vpcepctl plan" of 100,000 desired against
@@ -30,15 +30,15 @@ func BenchmarkPlan100k(b *testing.B) {
 		if i >= n-1000 {
 			name = fmt.Sprintf("gone-%06d", i) // no longer declared: delete
 		}
-		s.Put(sim.ProjectID, otc.Endpoint{
+		s.Put(sim.ProjectID, vpcep.Endpoint{
 			ID:                fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i),
-			Status:            otc.StatusAccepted,
-			ServiceType:       otc.ServiceInterface,
+			Status:            vpcep.StatusAccepted,
+			ServiceType:       vpcep.ServiceInterface,
 			EndpointServiceID: sim.ServiceInterfaceID,
 			VPCID:             fmt.Sprintf("%08x-0000-4000-8000-000000000001", i%500),
 			SubnetID:          fmt.Sprintf("%08x-0000-4000-8000-000000000002", i),
-			Tags:              []otc.Tag{{Key: "vpcepctl-set", Value: "bulk"}, {Key: "vpcepctl-name", Value: name}},
-			CreatedAt:         otc.Time{Time: base.Add(time.Duration(i) * time.Second)},
+			Tags:              []vpcep.Tag{{Key: "vpcepctl-set", Value: "bulk"}, {Key: "vpcepctl-name", Value: name}},
+			CreatedAt:         vpcep.Time{Time: base.Add(time.Duration(i) * time.Second)},
 		})
 	}
 	var m strings.Builder

@@ -16,6 +16,7 @@ import (
 
 	"github.com/vpcepctl/vpcepctl/manifests"
 	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 var (
@@ -125,7 +126,7 @@ func envMap(env []string) func(string) string {
 
 // listAll lists the simulator's endpoints through the real client (with
 // retries: the server may be failing on purpose).
-func listAll(t *testing.T, env []string) []otc.Endpoint {
+func listAll(t *testing.T, env []string) []vpcep.Endpoint {
 	t.Helper()
 	creds, err := otc.CredentialsFromEnv(envMap(env), "")
 	if err != nil {

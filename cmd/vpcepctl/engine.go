@@ -20,6 +20,7 @@ import (
 	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/plan"
 	"github.com/vpcepctl/vpcepctl/sim"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // clientFlags are the apply flags that shape the API client.
@@ -283,7 +284,7 @@ func (s *session) observeTarget(ctx context.Context, c *otc.Client, in *plan.Inp
 		refs[[2]string{d.EndpointServiceID, d.EndpointServiceName}] = true
 	}
 	var mu sync.Mutex
-	in.Services = map[string]*otc.Service{}
+	in.Services = map[string]*vpcep.Service{}
 	for ref := range refs {
 		g.Go(func() error {
 			svc, err := c.DescribeService(gctx, ref[0], ref[1])
@@ -311,7 +312,7 @@ func (s *session) observeTarget(ctx context.Context, c *otc.Client, in *plan.Inp
 
 func isBadService(err error) bool {
 	var ae *otc.APIError
-	return errors.As(err, &ae) && ae.Status == http.StatusBadRequest && !ae.CodeIs(otc.CodeThrottled)
+	return errors.As(err, &ae) && ae.Status == http.StatusBadRequest && !ae.CodeIs(vpcep.CodeThrottled)
 }
 
 // makePlan loads nothing: it observes and diffs.

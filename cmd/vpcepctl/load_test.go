@@ -10,7 +10,7 @@ import (
 
 	"github.com/vpcepctl/vpcepctl/apply"
 	"github.com/vpcepctl/vpcepctl/manifests"
-	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // TestLoadTwoRunsUnderFaults is the promise of DESIGN.md "Apply" under the
@@ -72,7 +72,7 @@ func TestLoadTwoRunsUnderFaults(t *testing.T) {
 	names := map[string]int{}
 	live := 0
 	for _, e := range eps {
-		if e.Status == otc.StatusDeleting {
+		if e.Status == vpcep.StatusDeleting {
 			continue // a duplicate on its way out
 		}
 		live++

@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/vpcepctl/vpcepctl/manifests"
-	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/sim"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // changesSent counts the requests that change something.
@@ -28,13 +28,13 @@ func TestPlanFileEdited(t *testing.T) {
 	m := writeManifest(t, dir, "payments", "keep")
 	// keep is owned; gone is owned and no longer declared (--prune deletes
 	// it); two endpoints a plan must never touch.
-	s.Put(sim.ProjectID, otc.Endpoint{EndpointServiceID: paymentsService, VPCID: vpcFor("payments", "keep"), SubnetID: testSubnet,
-		Tags: []otc.Tag{{Key: manifests.TagSet, Value: "payments"}, {Key: manifests.TagName, Value: "keep"}}})
-	s.Put(sim.ProjectID, otc.Endpoint{ID: "00000000-0000-4000-8000-00000000aaaa", EndpointServiceID: paymentsService, VPCID: vpcFor("other", "x"), SubnetID: testSubnet,
-		Tags: []otc.Tag{{Key: manifests.TagSet, Value: "payments"}, {Key: manifests.TagName, Value: "gone"}}})
-	s.Put(sim.ProjectID, otc.Endpoint{ID: "00000000-0000-4000-8000-00000000bbbb", EndpointServiceID: paymentsService, VPCID: vpcFor("other", "y"), SubnetID: testSubnet})
-	s.Put(sim.ProjectID, otc.Endpoint{ID: "00000000-0000-4000-8000-00000000cccc", EndpointServiceID: paymentsService, VPCID: vpcFor("other", "z"), SubnetID: testSubnet,
-		Tags: []otc.Tag{{Key: manifests.TagSet, Value: "billing"}, {Key: manifests.TagName, Value: "db"}}})
+	s.Put(sim.ProjectID, vpcep.Endpoint{EndpointServiceID: paymentsService, VPCID: vpcFor("payments", "keep"), SubnetID: testSubnet,
+		Tags: []vpcep.Tag{{Key: manifests.TagSet, Value: "payments"}, {Key: manifests.TagName, Value: "keep"}}})
+	s.Put(sim.ProjectID, vpcep.Endpoint{ID: "00000000-0000-4000-8000-00000000aaaa", EndpointServiceID: paymentsService, VPCID: vpcFor("other", "x"), SubnetID: testSubnet,
+		Tags: []vpcep.Tag{{Key: manifests.TagSet, Value: "payments"}, {Key: manifests.TagName, Value: "gone"}}})
+	s.Put(sim.ProjectID, vpcep.Endpoint{ID: "00000000-0000-4000-8000-00000000bbbb", EndpointServiceID: paymentsService, VPCID: vpcFor("other", "y"), SubnetID: testSubnet})
+	s.Put(sim.ProjectID, vpcep.Endpoint{ID: "00000000-0000-4000-8000-00000000cccc", EndpointServiceID: paymentsService, VPCID: vpcFor("other", "z"), SubnetID: testSubnet,
+		Tags: []vpcep.Tag{{Key: manifests.TagSet, Value: "billing"}, {Key: manifests.TagName, Value: "db"}}})
 	pf := filepath.Join(dir, "plan.json")
 	if _, stderr, code := runCLI(t, env, "plan", "-f", m, "--prune", "--out", pf); code != 0 {
 		t.Fatalf("plan: exit %d\n%s", code, stderr)
@@ -69,7 +69,7 @@ func TestPlanFileEdited(t *testing.T) {
 	}
 	ids := map[string]bool{}
 	for _, e := range s.Endpoints(sim.ProjectID) {
-		if e.Status != otc.StatusDeleting {
+		if e.Status != vpcep.StatusDeleting {
 			ids[e.ID] = true
 		}
 	}
@@ -105,8 +105,8 @@ func TestPlanFileScope(t *testing.T) {
 		t.Errorf("apply with --prune: exit %d, want 3\n%s", code, stderr)
 	}
 	// Another team creates an endpoint meanwhile: not this plan's business.
-	s.Put(sim.ProjectID, otc.Endpoint{EndpointServiceID: paymentsService, VPCID: vpcFor("other", "other"), SubnetID: testSubnet,
-		Tags: []otc.Tag{{Key: manifests.TagSet, Value: "billing"}, {Key: manifests.TagName, Value: "db"}}})
+	s.Put(sim.ProjectID, vpcep.Endpoint{EndpointServiceID: paymentsService, VPCID: vpcFor("other", "other"), SubnetID: testSubnet,
+		Tags: []vpcep.Tag{{Key: manifests.TagSet, Value: "billing"}, {Key: manifests.TagName, Value: "db"}}})
 	if _, stderr, code := runCLI(t, env, "apply", pf); code != 0 {
 		t.Fatalf("apply without --shard (the file has it): exit %d\n%s", code, stderr)
 	}
@@ -116,13 +116,13 @@ func TestPlanFileScope(t *testing.T) {
 	if _, stderr, code := runCLI(t, env, "plan", "-f", m, "--out", pf2); code != 0 {
 		t.Fatalf("plan: exit %d\n%s", code, stderr)
 	}
-	var victim otc.Endpoint
+	var victim vpcep.Endpoint
 	for _, e := range s.Endpoints(sim.ProjectID) {
 		if v, _ := e.TagValue(manifests.TagSet); v == "payments" {
 			victim = e
 		}
 	}
-	if err := s.SetStatus(sim.ProjectID, victim.ID, otc.StatusFailed); err != nil {
+	if err := s.SetStatus(sim.ProjectID, victim.ID, vpcep.StatusFailed); err != nil {
 		t.Fatal(err)
 	}
 	_, stderr, code := runCLI(t, env, "apply", pf2)

@@ -1,4 +1,4 @@
-package otc
+package vpcep
 
 import (
 	"bytes"
@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// This file holds the VPCEP wire types. They are shared with the simulator
-// (package sim), so both sides of every test speak the same JSON.
+// This file holds the VPCEP documents. The client (package otc), the
+// planner (plan) and the simulator (sim) share them, so both sides of
+// every test speak the same JSON.
 //
 // Policy: strict in what we send (fixed field names, omitempty on every
 // optional field), lenient in what we read (see Bool, Time, StringList).
