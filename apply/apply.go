@@ -38,10 +38,10 @@ import (
 // the create again.
 type API interface {
 	CreateEndpoint(ctx context.Context, req *vpcep.CreateEndpointRequest) (*vpcep.Endpoint, int, error)
-	DeleteEndpointN(ctx context.Context, id string) (attempts int, err error)
+	DeleteEndpoint(ctx context.Context, id string) (attempts int, err error)
 	GetEndpoint(ctx context.Context, id string) (*vpcep.Endpoint, error)
 	ListEndpoints(ctx context.Context, opts otc.ListOptions) ([]vpcep.Endpoint, error)
-	TagActionN(ctx context.Context, id, action string, tags []vpcep.Tag) (attempts int, err error)
+	TagAction(ctx context.Context, id, action string, tags []vpcep.Tag) (attempts int, err error)
 }
 
 // Options configure a run.

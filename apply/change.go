@@ -45,7 +45,7 @@ func (r *run) retag(ctx context.Context, j *job) error {
 			// With the value it has: a delete matches key and value.
 			tags[i] = vpcep.Tag{Key: k, Value: have[k]}
 		}
-		n, err := j.tg.api.TagActionN(ctx, c.ID, "delete", tags)
+		n, err := j.tg.api.TagAction(ctx, c.ID, "delete", tags)
 		j.r.Attempts += n
 		return tagError(c, "remove tags", err)
 	}
@@ -53,7 +53,7 @@ func (r *run) retag(ctx context.Context, j *job) error {
 		if len(add) == 0 {
 			return nil
 		}
-		n, err := j.tg.api.TagActionN(ctx, c.ID, "create", add)
+		n, err := j.tg.api.TagAction(ctx, c.ID, "create", add)
 		j.r.Attempts += n
 		return tagError(c, "add tags", err)
 	}
@@ -100,7 +100,7 @@ func (r *run) delete(j *job, prefix string) bool {
 		var derr error
 		err := r.step(j, func(ctx context.Context) error {
 			var n int
-			n, derr = j.tg.api.DeleteEndpointN(ctx, id)
+			n, derr = j.tg.api.DeleteEndpoint(ctx, id)
 			j.r.Attempts += n
 			var ae *otc.APIError
 			switch {

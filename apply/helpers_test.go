@@ -310,11 +310,11 @@ func (h *hookAPI) CreateEndpoint(ctx context.Context, req *vpcep.CreateEndpointR
 	return e, n, err
 }
 
-func (h *hookAPI) DeleteEndpointN(ctx context.Context, id string) (int, error) {
+func (h *hookAPI) DeleteEndpoint(ctx context.Context, id string) (int, error) {
 	if h.beforeDelete != nil {
 		h.beforeDelete(id)
 	}
-	return h.API.DeleteEndpointN(ctx, id)
+	return h.API.DeleteEndpoint(ctx, id)
 }
 
 func tagValue(tags []vpcep.Tag, key string) string {

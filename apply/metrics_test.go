@@ -299,7 +299,7 @@ func (instantAPI) CreateEndpoint(_ context.Context, req *vpcep.CreateEndpointReq
 	return &vpcep.Endpoint{ID: "ep-" + req.VPCID, Status: vpcep.StatusAccepted}, 1, nil
 }
 
-func (instantAPI) DeleteEndpointN(_ context.Context, id string) (int, error) {
+func (instantAPI) DeleteEndpoint(_ context.Context, id string) (int, error) {
 	if id == "bad" {
 		return 1, &otc.APIError{Op: otc.OpDelete, Status: http.StatusBadRequest, Code: "EndPoint.0005", Message: "invalid"}
 	}
@@ -312,7 +312,7 @@ func (instantAPI) GetEndpoint(context.Context, string) (*vpcep.Endpoint, error) 
 func (instantAPI) ListEndpoints(context.Context, otc.ListOptions) ([]vpcep.Endpoint, error) {
 	return nil, nil
 }
-func (instantAPI) TagActionN(context.Context, string, string, []vpcep.Tag) (int, error) {
+func (instantAPI) TagAction(context.Context, string, string, []vpcep.Tag) (int, error) {
 	return 1, nil
 }
 
@@ -391,8 +391,8 @@ func TestMetricsRateLimit(t *testing.T) {
 // retryingAPI answers every delete and tag call after three HTTP attempts.
 type retryingAPI struct{ instantAPI }
 
-func (retryingAPI) DeleteEndpointN(context.Context, string) (int, error) { return 3, nil }
-func (retryingAPI) TagActionN(context.Context, string, string, []vpcep.Tag) (int, error) {
+func (retryingAPI) DeleteEndpoint(context.Context, string) (int, error) { return 3, nil }
+func (retryingAPI) TagAction(context.Context, string, string, []vpcep.Tag) (int, error) {
 	return 3, nil
 }
 

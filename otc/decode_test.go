@@ -94,43 +94,6 @@ const (
   "created_at": "2018-09-17T07:28:31Z",
   "is_charge": "true"
 }`
-	// querying_public_vpc_endpoint_services.rst as printed: the docs'
-	// example lacks the commas after "owner" and is not JSON.
-	docsPublicAsPrinted = `{
-  "endpoint_services": [
-    {
-      "id": "b0e22f6f-26f4-461c-b140-d873464d4fa0",
-      "owner": "example"
-      "service_name": "test123",
-      "service_type": "interface",
-      "created_at": "2018-09-10T13:13:23Z",
-      "is_charge": "true"
-    }
-  ],
-  "total_count": 1
-}`
-	// The same with the commas the real API sends.
-	docsPublic = `{
-  "endpoint_services": [
-    {
-      "id": "b0e22f6f-26f4-461c-b140-d873464d4fa0",
-      "owner": "example",
-      "service_name": "test123",
-      "service_type": "interface",
-      "created_at": "2018-09-10T13:13:23Z",
-      "is_charge": "true"
-    },
-    {
-      "id": "26391a76-546b-42a9-b2fc-496ec68c0e4d",
-      "owner": "example",
-      "service_name":  "OBS",
-      "service_type": "gateway",
-      "created_at": "2019-03-28T09:30:27Z",
-      "is_charge": "true"
-    }
-  ],
-  "total_count": 2
-}`
 	// querying_the_quota.rst.
 	docsQuota = `{
 "quotas":{
@@ -420,20 +383,6 @@ func TestDecodeServicesAndQuota(t *testing.T) {
 			t.Fatal(err)
 		}
 		want(t, "request", got, "GET /v1/"+testPID+"/vpc-endpoint-services/describe?endpoint_service_name=com.t-systems.otc.eu-de.obs")
-	})
-	t.Run("public services (docs, commas restored)", func(t *testing.T) {
-		c, _ := tokenClient(t, serveBody(http.StatusOK, docsPublic, nil))
-		ss, err := c.PublicServices(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		want(t, "count", len(ss), 2)
-		want(t, "gateway", ss[1].ServiceType, vpcep.ServiceGateway)
-	})
-	t.Run("public services (docs as printed, not JSON)", func(t *testing.T) {
-		c, _ := tokenClient(t, serveBody(http.StatusOK, docsPublicAsPrinted, nil))
-		_, err := c.PublicServices(t.Context())
-		wantResponseError(otc.OpService, 200)(t, err)
 	})
 	t.Run("quota (docs)", func(t *testing.T) {
 		var got string

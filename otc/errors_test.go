@@ -359,7 +359,7 @@ type netSyscallError struct{ errno syscall.Errno }
 func (e *netSyscallError) Error() string { return "connect: " + e.errno.Error() }
 func (e *netSyscallError) Unwrap() error { return e.errno }
 
-// TestAttemptsOfDeleteAndTag: DeleteEndpointN and TagActionN count their
+// TestAttemptsOfDeleteAndTag: DeleteEndpoint and TagAction count their
 // HTTP attempts, retries included, as CreateEndpoint does.
 func TestAttemptsOfDeleteAndTag(t *testing.T) {
 	for _, op := range []string{otc.OpDelete, otc.OpTag} {
@@ -379,9 +379,9 @@ func TestAttemptsOfDeleteAndTag(t *testing.T) {
 				var n int
 				var err error
 				if op == otc.OpDelete {
-					n, err = c.DeleteEndpointN(t.Context(), "e1")
+					n, err = c.DeleteEndpoint(t.Context(), "e1")
 				} else {
-					n, err = c.TagActionN(t.Context(), "e1", "create", []vpcep.Tag{{Key: "k", Value: "v"}})
+					n, err = c.TagAction(t.Context(), "e1", "create", []vpcep.Tag{{Key: "k", Value: "v"}})
 				}
 				want(t, "attempts", n, tt.n)
 				want(t, "ok", err == nil, tt.ok)

@@ -155,8 +155,10 @@ func runAll(ctx context.Context, c *otc.Client) []error {
 	_, _, err = c.CreateEndpoint(ctx, &vpcep.CreateEndpointRequest{EndpointServiceID: sim.ServiceInterfaceID,
 		VPCID: "84758cf5-9c62-43ae-a778-3dbd8370c0a4", SubnetID: "68bfbcc1-dff2-47e4-a9d4-332b9bc1b8de"})
 	errs = append(errs, err)
-	errs = append(errs, c.DeleteEndpoint(ctx, "530d6f2f-d115-4df2-8c36-32d19f3c0bbc"))
-	errs = append(errs, c.TagAction(ctx, "530d6f2f-d115-4df2-8c36-32d19f3c0bbc", "create", []vpcep.Tag{{Key: "k", Value: "v"}}))
+	_, err = c.DeleteEndpoint(ctx, "530d6f2f-d115-4df2-8c36-32d19f3c0bbc")
+	errs = append(errs, err)
+	_, err = c.TagAction(ctx, "530d6f2f-d115-4df2-8c36-32d19f3c0bbc", "create", []vpcep.Tag{{Key: "k", Value: "v"}})
+	errs = append(errs, err)
 	_, err = c.DescribeService(ctx, sim.ServiceInterfaceID, "")
 	errs = append(errs, err)
 	_, err = c.EndpointQuota(ctx)

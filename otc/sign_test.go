@@ -102,7 +102,7 @@ func TestAKSKAgainstSimulator(t *testing.T) {
 	if err != nil || len(eps) != 1 {
 		t.Fatalf("list = %d endpoints, %v", len(eps), err)
 	}
-	if err := c.TagAction(ctx, e.ID, "create", []vpcep.Tag{{Key: "team", Value: "a@b"}}); err != nil {
+	if _, err := c.TagAction(ctx, e.ID, "create", []vpcep.Tag{{Key: "team", Value: "a@b"}}); err != nil {
 		t.Fatalf("tag: %v", err)
 	}
 	if _, err := c.DescribeService(ctx, "", sim.ServiceOBSName); err != nil {
@@ -111,7 +111,7 @@ func TestAKSKAgainstSimulator(t *testing.T) {
 	if _, err := c.EndpointQuota(ctx); err != nil {
 		t.Fatalf("quota: %v", err)
 	}
-	if err := c.DeleteEndpoint(ctx, e.ID); err != nil {
+	if _, err := c.DeleteEndpoint(ctx, e.ID); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
 

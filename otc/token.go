@@ -2,258 +2,24 @@ package otc
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"os"
-	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
-// Credentials say how to authenticate. Exactly one mode is used, the first
-// that is set, in the order DESIGN.md gives (see Mode): a password (with
-// AuthURL), a fixed Token, AK/SK (AccessKey and SecretKey). Its String
-// method never shows a secret.
-type Credentials struct {
-	AuthURL        string // IAM endpoint, e.g. https://iam.eu-de.otc.t-systems.com/v3
-	Username       string
-	Password       string
-	UserDomainName string
-	ProjectID      string
-	ProjectName    string
-	Region         string
-	Token          string // OS_AUTH_TOKEN
-	AccessKey      string
-	SecretKey      string
-	SecurityToken  string // temporary AK/SK
-	TLS            TLS    // certificate checks and client certificate
-}
-
-// Mode names the authentication mode the credentials select.
-func (c Credentials) Mode() string {
-	// The order DESIGN.md gives: password (from clouds.yaml or OS_*), then
-	// a token, then AK/SK.
-	switch {
-	case c.Password != "" && c.AuthURL != "":
-		return "password"
-	case c.Token != "":
-		return "token"
-	case c.AccessKey != "" && c.SecretKey != "":
-		return "aksk"
-	case c.Password != "":
-		return "password" // incomplete: Validate says what is missing
-	}
-	return "none"
-}
-
-// String describes the credentials without secrets.
-func (c Credentials) String() string {
-	return fmt.Sprintf("mode=%s auth_url=%s user=%s project_id=%s project_name=%s region=%s",
-		c.Mode(), c.AuthURL, c.Username, c.ProjectID, c.ProjectName, c.Region)
-}
-
-// GoString keeps %#v from printing secrets.
-func (c Credentials) GoString() string { return "otc.Credentials{" + c.String() + "}" }
-
-// LogValue keeps slog (text and JSON handlers alike) from logging secrets.
-func (c Credentials) LogValue() slog.Value { return slog.StringValue(c.String()) }
-
-// Secrets returns the secret values (for redaction and for tests that prove
-// they never leak). Redaction skips those under six characters, which are
-// no realistic secrets and cannot be scrubbed from a message without
-// garbling it (see minRedactLen).
-func (c Credentials) Secrets() []string {
-	var out []string
-	for _, s := range []string{c.Password, c.Token, c.SecretKey, c.SecurityToken} {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// Validate checks that the credentials are complete for their mode. Its
-// errors are *ConfigError.
-func (c Credentials) Validate() error {
-	switch c.Mode() {
-	case "aksk", "token":
-		return nil
-	case "password":
-		var missing []string
-		if c.AuthURL == "" {
-			missing = append(missing, "OS_AUTH_URL")
-		}
-		if c.Username == "" {
-			missing = append(missing, "OS_USERNAME")
-		}
-		if c.UserDomainName == "" {
-			missing = append(missing, "OS_USER_DOMAIN_NAME")
-		}
-		if c.ProjectID == "" && c.ProjectName == "" {
-			missing = append(missing, "OS_PROJECT_ID or OS_PROJECT_NAME")
-		}
-		if len(missing) > 0 {
-			return configErrorf("credentials: password authentication needs %s", strings.Join(missing, ", "))
-		}
-		if u, err := url.Parse(c.AuthURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return configErrorf("credentials: OS_AUTH_URL %q is not a URL; want e.g. https://iam.eu-de.otc.t-systems.com/v3", c.AuthURL)
-		}
-		return nil
-	}
-	return configErrorf("credentials: none found; set OS_CLOUD (clouds.yaml), OS_AUTH_URL/OS_USERNAME/OS_PASSWORD, OS_AUTH_TOKEN with --endpoint, or OS_ACCESS_KEY/OS_SECRET_KEY")
-}
-
-// systemClouds is the system-wide clouds.yaml (a variable so that tests
-// never read the machine's own).
-var systemClouds = "/etc/openstack/clouds.yaml"
-
-// CloudsPaths are the places clouds.yaml is looked for, in order (the
-// file named by OS_CLIENT_CONFIG_FILE comes before them).
-func CloudsPaths(home string) []string {
-	return []string{
-		"clouds.yaml",
-		filepath.Join(home, ".config", "openstack", "clouds.yaml"),
-		systemClouds,
-	}
-}
-
-// CredentialsFromEnv reads credentials the OpenStack way: cloud (or
-// OS_CLOUD) selects an entry of clouds.yaml (OS_CLIENT_CONFIG_FILE, then
-// CloudsPaths; the first file that has the cloud), and OS_* variables fill
-// in or override its values. getenv is os.Getenv in production. A cloud
-// that cannot be found or read is a *ConfigError.
-func CredentialsFromEnv(getenv func(string) string, cloud string) (Credentials, error) {
-	var c Credentials
-	if cloud == "" {
-		cloud = getenv("OS_CLOUD")
-	}
-	if cloud != "" {
-		home, _ := os.UserHomeDir()
-		if h := getenv("HOME"); h != "" {
-			home = h
-		}
-		paths := CloudsPaths(home)
-		if f := getenv("OS_CLIENT_CONFIG_FILE"); f != "" {
-			paths = append([]string{f}, paths...)
-		}
-		cc, err := loadCloud(paths, cloud)
-		if err != nil {
-			return c, err
-		}
-		c = cc
-	}
-	set := func(dst *string, keys ...string) {
-		for _, k := range keys {
-			if v := getenv(k); v != "" {
-				*dst = v
-				return
-			}
-		}
-	}
-	set(&c.AuthURL, "OS_AUTH_URL")
-	set(&c.Username, "OS_USERNAME")
-	set(&c.Password, "OS_PASSWORD")
-	set(&c.UserDomainName, "OS_USER_DOMAIN_NAME", "OS_DOMAIN_NAME")
-	set(&c.ProjectID, "OS_PROJECT_ID", "OS_TENANT_ID")
-	set(&c.ProjectName, "OS_PROJECT_NAME", "OS_TENANT_NAME")
-	set(&c.Region, "OS_REGION_NAME")
-	set(&c.Token, "OS_AUTH_TOKEN")
-	set(&c.AccessKey, "OS_ACCESS_KEY", "OS_ACCESS_KEY_ID")
-	set(&c.SecretKey, "OS_SECRET_KEY", "OS_SECRET_ACCESS_KEY")
-	set(&c.SecurityToken, "OS_SECURITY_TOKEN")
-	set(&c.TLS.CACert, "OS_CACERT")
-	set(&c.TLS.Cert, "OS_CERT")
-	set(&c.TLS.Key, "OS_KEY")
-	if c.Region == "" && c.ProjectName != "" {
-		// OTC project names start with the region: eu-de_myproject.
-		if i := strings.IndexByte(c.ProjectName, '_'); i > 0 {
-			c.Region = c.ProjectName[:i]
-		} else {
-			c.Region = c.ProjectName
-		}
-	}
-	return c, nil
-}
-
-func loadCloud(paths []string, name string) (Credentials, error) {
-	var c Credentials
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return c, &ConfigError{Msg: "clouds.yaml", Err: err}
-		}
-		var doc struct {
-			Clouds map[string]struct {
-				Auth struct {
-					AuthURL        string `yaml:"auth_url"`
-					Username       string `yaml:"username"`
-					Password       string `yaml:"password"`
-					UserDomainName string `yaml:"user_domain_name"`
-					DomainName     string `yaml:"domain_name"`
-					ProjectID      string `yaml:"project_id"`
-					ProjectName    string `yaml:"project_name"`
-					Token          string `yaml:"token"`
-					AK             string `yaml:"ak"`
-					SK             string `yaml:"sk"`
-					AccessKey      string `yaml:"access_key"`
-					SecretKey      string `yaml:"secret_key"`
-					SecurityToken  string `yaml:"security_token"`
-				} `yaml:"auth"`
-				RegionName string `yaml:"region_name"`
-				CACert     string `yaml:"cacert"`
-				Cert       string `yaml:"cert"`
-				Key        string `yaml:"key"`
-				Verify     any    `yaml:"verify"` // false, or (as requests takes it) a CA file
-			} `yaml:"clouds"`
-		}
-		if err := yaml.Unmarshal(data, &doc); err != nil {
-			return c, configErrorf("%s: not a valid clouds.yaml", p)
-		}
-		cl, ok := doc.Clouds[name]
-		if !ok {
-			continue
-		}
-		a := cl.Auth
-		c = Credentials{
-			AuthURL: a.AuthURL, Username: a.Username, Password: a.Password,
-			UserDomainName: firstNonEmpty(a.UserDomainName, a.DomainName),
-			ProjectID:      a.ProjectID, ProjectName: a.ProjectName, Region: cl.RegionName,
-			Token: a.Token, AccessKey: firstNonEmpty(a.AK, a.AccessKey), SecretKey: firstNonEmpty(a.SK, a.SecretKey),
-			SecurityToken: a.SecurityToken,
-			TLS:           TLS{CACert: cl.CACert, Cert: cl.Cert, Key: cl.Key},
-		}
-		switch v := cl.Verify.(type) {
-		case bool:
-			c.TLS.Insecure = !v
-		case string:
-			if b, err := strconv.ParseBool(v); err == nil {
-				c.TLS.Insecure = !b
-			} else if c.TLS.CACert == "" {
-				c.TLS.CACert = v
-			}
-		}
-		return c, nil
-	}
-	return c, configErrorf("clouds.yaml: cloud %q not found in %s", name, strings.Join(paths, ", "))
-}
+// This file holds the IAM token source: one token per project, fetched
+// once and shared by concurrent callers, renewed before it expires but at
+// most once a minute (a skewed clock must not turn into an IAM storm).
 
 // Token lifetimes. A token is renewed tokenMargin before its expires_at,
 // but never sooner than minTokenRenewal after it was fetched: a token whose
@@ -648,110 +414,22 @@ func describeLife(d time.Duration) string {
 	return d.Round(time.Second).String() + " after it was issued"
 }
 
-// BaseURL strips a trailing /v1 or /v1/{project_id} (and slashes) from a
-// VPCEP URL, as catalogs list it both ways.
-func BaseURL(u string) string {
-	u = strings.TrimRight(u, "/")
-	if i := strings.LastIndex(u, "/v1/"); i >= 0 && !strings.Contains(u[i+4:], "/") {
-		return u[:i]
+// decodeToken reads an IAM token answer: an object with a token object
+// (project and catalog may be missing: the caller falls back to the
+// project it asked for and to --endpoint).
+func decodeToken(data []byte) (*tokenResponse, error) {
+	var raw struct {
+		Token *json.RawMessage `json:"token"`
 	}
-	return strings.TrimSuffix(u, "/v1")
-}
-
-// redactURLError keeps url.Error's operation and cause but drops the URL,
-// which may carry query parameters.
-func redactURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
+	if err := vpcep.DecodeObject("a token", data, &raw); err != nil {
+		return nil, err
 	}
-	return err
-}
-
-// SignTimeFormat is the layout of the X-Sdk-Date header.
-const SignTimeFormat = "20060102T150405Z"
-
-// Sign signs req with the API gateway's SDK-HMAC-SHA256 scheme: it sets
-// X-Sdk-Date (from now) and Authorization. body is the request body.
-//
-// The canonical request is, as the gateway's signers build it:
-//
-//	METHOD \n URI \n QUERY \n HEADERS \n SIGNED-HEADERS \n HEX(SHA256(BODY))
-//
-// URI is the unescaped path, each segment escaped again (RFC 3986
-// unreserved characters kept, upper-case hex), ending in "/"; QUERY the
-// parameters sorted by name, then value, each escaped the same way and
-// joined with "&"; HEADERS one "name:trimmed value\n" line per signed
-// header. The string to sign is "SDK-HMAC-SHA256\n" + X-Sdk-Date + "\n" +
-// HEX(SHA256(canonical request)), and the signature its HMAC-SHA256 under
-// the secret key, in hex. The signed headers are host, x-sdk-date and, when
-// set, content-type, x-project-id and x-security-token.
-func Sign(req *http.Request, body []byte, ak, sk string, now time.Time) {
-	req.Header.Set("X-Sdk-Date", now.UTC().Format(SignTimeFormat))
-	if req.Host == "" {
-		req.Host = req.URL.Host
+	if raw.Token == nil {
+		return nil, vpcep.NotDocument("no token object in a token answer")
 	}
-	names := []string{"host", "x-sdk-date"}
-	for _, h := range []string{"content-type", "x-project-id", "x-security-token"} {
-		if req.Header.Get(h) != "" {
-			names = append(names, h)
-		}
+	var tr tokenResponse
+	if err := vpcep.DecodeObject("a token", data, &tr); err != nil {
+		return nil, err
 	}
-	sort.Strings(names)
-	var canon strings.Builder
-	canon.WriteString(req.Method + "\n")
-	canon.WriteString(canonicalURI(req.URL) + "\n")
-	canon.WriteString(canonicalQuery(req.URL) + "\n")
-	for _, n := range names {
-		v := req.Header.Get(n)
-		if n == "host" {
-			v = req.Host
-		}
-		canon.WriteString(n + ":" + strings.TrimSpace(v) + "\n")
-	}
-	canon.WriteString("\n" + strings.Join(names, ";") + "\n")
-	h := sha256.Sum256(body)
-	canon.WriteString(hex.EncodeToString(h[:]))
-	sum := sha256.Sum256([]byte(canon.String()))
-	toSign := "SDK-HMAC-SHA256\n" + req.Header.Get("X-Sdk-Date") + "\n" + hex.EncodeToString(sum[:])
-	mac := hmac.New(sha256.New, []byte(sk))
-	mac.Write([]byte(toSign))
-	req.Header.Set("Authorization", fmt.Sprintf("SDK-HMAC-SHA256 Access=%s, SignedHeaders=%s, Signature=%s",
-		ak, strings.Join(names, ";"), hex.EncodeToString(mac.Sum(nil))))
-}
-
-func canonicalURI(u *url.URL) string {
-	segs := strings.Split(u.Path, "/")
-	for i, s := range segs {
-		segs[i] = escapeRFC3986(s)
-	}
-	p := strings.Join(segs, "/")
-	if !strings.HasSuffix(p, "/") {
-		p += "/"
-	}
-	return p
-}
-
-func canonicalQuery(u *url.URL) string {
-	q := u.Query()
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var parts []string
-	for _, k := range keys {
-		vs := append([]string(nil), q[k]...)
-		sort.Strings(vs)
-		for _, v := range vs {
-			parts = append(parts, escapeRFC3986(k)+"="+escapeRFC3986(v))
-		}
-	}
-	return strings.Join(parts, "&")
-}
-
-// escapeRFC3986 percent-encodes all but the unreserved characters
-// (QueryEscape writes a space as "+", which the scheme spells %20).
-func escapeRFC3986(s string) string {
-	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
+	return &tr, nil
 }

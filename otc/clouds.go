@@ -1,0 +1,151 @@
+package otc
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// This file reads credentials the OpenStack way: OS_CLOUD and clouds.yaml,
+// then the OS_* variables over them.
+
+// systemClouds is the system-wide clouds.yaml (a variable so that tests
+// never read the machine's own).
+var systemClouds = "/etc/openstack/clouds.yaml"
+
+// CloudsPaths are the places clouds.yaml is looked for, in order (the
+// file named by OS_CLIENT_CONFIG_FILE comes before them).
+func CloudsPaths(home string) []string {
+	return []string{
+		"clouds.yaml",
+		filepath.Join(home, ".config", "openstack", "clouds.yaml"),
+		systemClouds,
+	}
+}
+
+// CredentialsFromEnv reads credentials the OpenStack way: cloud (or
+// OS_CLOUD) selects an entry of clouds.yaml (OS_CLIENT_CONFIG_FILE, then
+// CloudsPaths; the first file that has the cloud), and OS_* variables fill
+// in or override its values. getenv is os.Getenv in production. A cloud
+// that cannot be found or read is a *ConfigError.
+func CredentialsFromEnv(getenv func(string) string, cloud string) (Credentials, error) {
+	var c Credentials
+	if cloud == "" {
+		cloud = getenv("OS_CLOUD")
+	}
+	if cloud != "" {
+		home, _ := os.UserHomeDir()
+		if h := getenv("HOME"); h != "" {
+			home = h
+		}
+		paths := CloudsPaths(home)
+		if f := getenv("OS_CLIENT_CONFIG_FILE"); f != "" {
+			paths = append([]string{f}, paths...)
+		}
+		cc, err := loadCloud(paths, cloud)
+		if err != nil {
+			return c, err
+		}
+		c = cc
+	}
+	set := func(dst *string, keys ...string) {
+		for _, k := range keys {
+			if v := getenv(k); v != "" {
+				*dst = v
+				return
+			}
+		}
+	}
+	set(&c.AuthURL, "OS_AUTH_URL")
+	set(&c.Username, "OS_USERNAME")
+	set(&c.Password, "OS_PASSWORD")
+	set(&c.UserDomainName, "OS_USER_DOMAIN_NAME", "OS_DOMAIN_NAME")
+	set(&c.ProjectID, "OS_PROJECT_ID", "OS_TENANT_ID")
+	set(&c.ProjectName, "OS_PROJECT_NAME", "OS_TENANT_NAME")
+	set(&c.Region, "OS_REGION_NAME")
+	set(&c.Token, "OS_AUTH_TOKEN")
+	set(&c.AccessKey, "OS_ACCESS_KEY", "OS_ACCESS_KEY_ID")
+	set(&c.SecretKey, "OS_SECRET_KEY", "OS_SECRET_ACCESS_KEY")
+	set(&c.SecurityToken, "OS_SECURITY_TOKEN")
+	set(&c.TLS.CACert, "OS_CACERT")
+	set(&c.TLS.Cert, "OS_CERT")
+	set(&c.TLS.Key, "OS_KEY")
+	if c.Region == "" && c.ProjectName != "" {
+		// OTC project names start with the region: eu-de_myproject.
+		if i := strings.IndexByte(c.ProjectName, '_'); i > 0 {
+			c.Region = c.ProjectName[:i]
+		} else {
+			c.Region = c.ProjectName
+		}
+	}
+	return c, nil
+}
+
+func loadCloud(paths []string, name string) (Credentials, error) {
+	var c Credentials
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return c, &ConfigError{Msg: "clouds.yaml", Err: err}
+		}
+		var doc struct {
+			Clouds map[string]struct {
+				Auth struct {
+					AuthURL        string `yaml:"auth_url"`
+					Username       string `yaml:"username"`
+					Password       string `yaml:"password"`
+					UserDomainName string `yaml:"user_domain_name"`
+					DomainName     string `yaml:"domain_name"`
+					ProjectID      string `yaml:"project_id"`
+					ProjectName    string `yaml:"project_name"`
+					Token          string `yaml:"token"`
+					AK             string `yaml:"ak"`
+					SK             string `yaml:"sk"`
+					AccessKey      string `yaml:"access_key"`
+					SecretKey      string `yaml:"secret_key"`
+					SecurityToken  string `yaml:"security_token"`
+				} `yaml:"auth"`
+				RegionName string `yaml:"region_name"`
+				CACert     string `yaml:"cacert"`
+				Cert       string `yaml:"cert"`
+				Key        string `yaml:"key"`
+				Verify     any    `yaml:"verify"` // false, or (as requests takes it) a CA file
+			} `yaml:"clouds"`
+		}
+		if err := yaml.Unmarshal(data, &doc); err != nil {
+			return c, configErrorf("%s: not a valid clouds.yaml", p)
+		}
+		cl, ok := doc.Clouds[name]
+		if !ok {
+			continue
+		}
+		a := cl.Auth
+		c = Credentials{
+			AuthURL: a.AuthURL, Username: a.Username, Password: a.Password,
+			UserDomainName: firstNonEmpty(a.UserDomainName, a.DomainName),
+			ProjectID:      a.ProjectID, ProjectName: a.ProjectName, Region: cl.RegionName,
+			Token: a.Token, AccessKey: firstNonEmpty(a.AK, a.AccessKey), SecretKey: firstNonEmpty(a.SK, a.SecretKey),
+			SecurityToken: a.SecurityToken,
+			TLS:           TLS{CACert: cl.CACert, Cert: cl.Cert, Key: cl.Key},
+		}
+		switch v := cl.Verify.(type) {
+		case bool:
+			c.TLS.Insecure = !v
+		case string:
+			if b, err := strconv.ParseBool(v); err == nil {
+				c.TLS.Insecure = !b
+			} else if c.TLS.CACert == "" {
+				c.TLS.CACert = v
+			}
+		}
+		return c, nil
+	}
+	return c, configErrorf("clouds.yaml: cloud %q not found in %s", name, strings.Join(paths, ", "))
+}
