@@ -68,7 +68,7 @@ type Options struct {
 	FailFast   bool          // stop dispatching (and waiting) after the first failure
 	Grace      time.Duration // after ctx is cancelled, requests in flight get this long; default 30s
 	Logger     *slog.Logger
-	Metrics    *Metrics
+	Recorder   Recorder // nil: none
 	Now        func() time.Time
 	// Progress, when set, is called after each change with the counts so
 	// far, one call at a time.
@@ -77,6 +77,27 @@ type Options struct {
 	// goneSettle overrides defaultGoneSettle (tests).
 	goneSettle time.Duration
 }
+
+// Recorder receives what a run does (metrics.Metrics implements it). Its
+// methods must be safe for concurrent use.
+type Recorder interface {
+	// Change is called once per change as it ends, with its result:
+	// Succeeded, Failed or Skipped.
+	Change(action, result string)
+	// Retry is called when a create whose outcome was unknown is sent
+	// again (reason "ambiguous").
+	Retry(op, reason string)
+}
+
+// Results of a change.
+const (
+	Succeeded = "succeeded"
+	Failed    = "failed"
+	Skipped   = "skipped"
+)
+
+// Results lists every result (metrics initialise their labels from it).
+var Results = []string{Succeeded, Failed, Skipped}
 
 // Applier runs plans against a set of targets.
 type Applier struct {
@@ -291,8 +312,8 @@ func (r *run) finish(j *job) {
 	j.markStarted()
 	res := j.r
 	r.rep.Results[j.i] = res
-	if m := r.opts.Metrics; m != nil {
-		m.Changes.WithLabelValues(res.Action, res.result()).Inc()
+	if rec := r.opts.Recorder; rec != nil {
+		rec.Change(res.Action, res.result())
 	}
 	if res.Action != string(plan.Conflict) {
 		attrs := []any{"action", res.Action, "set", res.Set, "name", res.Name, "id", res.ID, "status", res.Status, "attempts", res.Attempts}

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
-
 	"github.com/vpcepctl/vpcepctl/manifests"
 	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/plan"
@@ -218,7 +216,8 @@ func TestRunLoadWithFaults(t *testing.T) {
 	}
 	o := fastOpts()
 	o.Concurrency, o.PollInterval = 32, 50*time.Millisecond
-	o.Metrics = NewMetrics(nil)
+	rec := &recorder{}
+	o.Recorder = rec
 	rep := runFor(t, context.Background(), New(e.clients(), o), p, 3*time.Minute)
 	if rep.Summary.Succeeded != n {
 		t.Errorf("summary = %+v, failures: %v", rep.Summary, failures(rep))
@@ -249,7 +248,7 @@ func TestRunLoadWithFaults(t *testing.T) {
 	if throttled == 0 {
 		t.Error("the server never throttled: the test does not test throttling")
 	}
-	if n := testutil.ToFloat64(o.Metrics.Retries.WithLabelValues(otc.OpCreate, "ambiguous")); n == 0 {
+	if n := rec.count("retry create ambiguous"); n == 0 {
 		t.Error("no create was sent again after an unknown outcome: the test does not test lost responses")
 	}
 }
@@ -544,16 +543,16 @@ func TestRunNoClient(t *testing.T) {
 		{Action: plan.Create, Set: "s", Name: "a", Region: "eu-nl", ProjectID: "x", Desired: &vpcep.CreateEndpointRequest{}},
 		{Action: plan.Conflict, Set: "s", Name: "b", Reason: "owned by set other"},
 	}}
-	m := NewMetrics(nil)
-	rep := New(nil, Options{Metrics: m}).Run(context.Background(), p)
+	rec := &recorder{}
+	rep := New(nil, Options{Recorder: rec}).Run(context.Background(), p)
 	if rep.Summary != (ReportSummary{Failed: 1, Skipped: 1}) {
 		t.Errorf("summary = %+v", rep.Summary)
 	}
-	if got := testutil.ToFloat64(m.Changes.WithLabelValues("create", Failed)); got != 1 {
-		t.Errorf("vpcepctl_changes_total{create,failed} = %v, want 1", got)
+	if got := rec.count("change create " + Failed); got != 1 {
+		t.Errorf("recorded create failed %d times, want 1", got)
 	}
-	if got := testutil.ToFloat64(m.Changes.WithLabelValues("conflict", Skipped)); got != 1 {
-		t.Errorf("vpcepctl_changes_total{conflict,skipped} = %v, want 1", got)
+	if got := rec.count("change conflict " + Skipped); got != 1 {
+		t.Errorf("recorded conflict skipped %d times, want 1", got)
 	}
 	if !strings.Contains(rep.Results[0].Error, "no client") || rep.Results[1].Error != "not acted on: owned by set other" {
 		t.Errorf("results = %+v", rep.Results)

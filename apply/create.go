@@ -87,8 +87,8 @@ func (r *run) create(j *job, looking context.Context) bool {
 				name, send+1, r.opts.CommitWindow, cerr)
 			return false
 		}
-		if m := r.opts.Metrics; m != nil {
-			m.Retry(otc.OpCreate, "ambiguous")
+		if rec := r.opts.Recorder; rec != nil {
+			rec.Retry(otc.OpCreate, "ambiguous")
 		}
 		r.opts.Logger.Info("create not found within the commit window, sending it again", "set", c.Set, "name", c.Name)
 	}

@@ -321,3 +321,27 @@ func tagValue(tags []vpcep.Tag, key string) string {
 	v, _ := (&vpcep.Endpoint{Tags: tags}).TagValue(key)
 	return v
 }
+
+// recorder counts what a run records (apply.Recorder).
+type recorder struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (r *recorder) add(k string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.n == nil {
+		r.n = map[string]int{}
+	}
+	r.n[k]++
+}
+
+func (r *recorder) Change(action, result string) { r.add("change " + action + " " + result) }
+func (r *recorder) Retry(op, reason string)      { r.add("retry " + op + " " + reason) }
+
+func (r *recorder) count(k string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n[k]
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -81,6 +82,26 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
+}
+
+// WriteText writes the report for people: the summary line, then one
+// line per change that failed (not those skipped: conflicts, and changes
+// a stopped run did not start).
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString(r.SummaryLine() + "\n")
+	for _, res := range r.Results {
+		if res.result() != Failed {
+			continue
+		}
+		id := ""
+		if res.ID != "" {
+			id = " " + res.ID
+		}
+		fmt.Fprintf(&b, "  failed: %s/%s%s: %s\n", res.Set, res.Name, id, res.Error)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // SummaryLine is the one-line human summary.

@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"maps"
+	"net/http"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/plan"
 	"github.com/vpcepctl/vpcepctl/sim"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // TestReportJSON pins the report document of DESIGN.md ("Apply").
@@ -137,5 +141,61 @@ func TestReportOfRun(t *testing.T) {
 	}
 	if back.FormatVersion != "1" || !back.FinishedAt.After(back.StartedAt) && !back.FinishedAt.Equal(back.StartedAt) {
 		t.Errorf("format_version %q, started %v, finished %v", back.FormatVersion, back.StartedAt, back.FinishedAt)
+	}
+}
+
+// instantAPI answers creates and deletes at once; deletes of "bad" fail.
+type instantAPI struct{}
+
+func (instantAPI) CreateEndpoint(_ context.Context, req *vpcep.CreateEndpointRequest) (*vpcep.Endpoint, int, error) {
+	return &vpcep.Endpoint{ID: "ep-" + req.VPCID, Status: vpcep.StatusAccepted}, 1, nil
+}
+
+func (instantAPI) DeleteEndpoint(_ context.Context, id string) (int, error) {
+	if id == "bad" {
+		return 1, &otc.APIError{Op: otc.OpDelete, Status: http.StatusBadRequest, Code: "EndPoint.0005", Message: "invalid"}
+	}
+	return 1, nil
+}
+
+func (instantAPI) GetEndpoint(context.Context, string) (*vpcep.Endpoint, error) {
+	return nil, errors.New("not used")
+}
+func (instantAPI) ListEndpoints(context.Context, otc.ListOptions) ([]vpcep.Endpoint, error) {
+	return nil, nil
+}
+func (instantAPI) TagAction(context.Context, string, string, []vpcep.Tag) (int, error) {
+	return 1, nil
+}
+
+// retryingAPI answers every delete and tag call after three HTTP attempts.
+type retryingAPI struct{ instantAPI }
+
+func (retryingAPI) DeleteEndpoint(context.Context, string) (int, error) { return 3, nil }
+func (retryingAPI) TagAction(context.Context, string, string, []vpcep.Tag) (int, error) {
+	return 3, nil
+}
+
+// TestReportAttemptsCountHTTPAttempts: a result's attempts are the HTTP
+// attempts the client made, for deletes and tags as for creates.
+func TestReportAttemptsCountHTTPAttempts(t *testing.T) {
+	tgt := plan.Target{Region: "eu-de", ProjectID: "p"}
+	p := &plan.Plan{Changes: []plan.Change{
+		{Action: plan.Delete, Set: "s", Name: "a", Region: tgt.Region, ProjectID: tgt.ProjectID, ID: "x"},
+		{Action: plan.Tag, Set: "s", Name: "b", Region: tgt.Region, ProjectID: tgt.ProjectID, ID: "y",
+			Desired: &vpcep.CreateEndpointRequest{Tags: []vpcep.Tag{{Key: "team", Value: "a"}}},
+			Current: &vpcep.Endpoint{ID: "y", Tags: []vpcep.Tag{{Key: "team", Value: "b"}}}},
+	}}
+	rep := New(map[plan.Target]API{tgt: retryingAPI{}}, Options{}).Run(t.Context(), p)
+	for _, r := range rep.Results {
+		if r.Error != "" {
+			t.Fatalf("%s: %s", r.Name, r.Error)
+		}
+	}
+	if got := rep.Results[0].Attempts; got != 3 {
+		t.Errorf("delete attempts = %d, want 3", got)
+	}
+	if got := rep.Results[1].Attempts; got != 3 {
+		t.Errorf("tag attempts = %d, want 3 (one tag call)", got)
 	}
 }

@@ -167,6 +167,15 @@ func (s Shard) String() string {
 	return strconv.Itoa(s.I) + "/" + strconv.Itoa(s.N)
 }
 
+// ParseShard reads a shard written "I/N" (0 <= I < N).
+func ParseShard(s string) (Shard, error) {
+	var i, n int
+	if _, err := fmt.Sscanf(s, "%d/%d", &i, &n); err != nil || n < 1 || i < 0 || i >= n || fmt.Sprintf("%d/%d", i, n) != s {
+		return Shard{}, fmt.Errorf("shard %q: want I/N with 0 <= I < N", s)
+	}
+	return Shard{I: i, N: n}, nil
+}
+
 func (s Shard) check() error {
 	if s.N < 0 || (s.N > 1 && (s.I < 0 || s.I >= s.N)) {
 		return fmt.Errorf("shard %d/%d: want 0 <= I < N", s.I, s.N)

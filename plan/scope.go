@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/vpcepctl/vpcepctl/manifests"
@@ -86,11 +85,8 @@ func (s *Scope) ShardOf() (Shard, error) {
 	if s.Shard == "" {
 		return Shard{}, nil
 	}
-	i, n, ok := strings.Cut(s.Shard, "/")
-	si, err1 := strconv.Atoi(i)
-	sn, err2 := strconv.Atoi(n)
-	sh := Shard{I: si, N: sn}
-	if !ok || err1 != nil || err2 != nil || sn < 2 || sh.check() != nil {
+	sh, err := ParseShard(s.Shard)
+	if err != nil || sh.N < 2 {
 		return Shard{}, fmt.Errorf("scope: shard %q, want I/N with 0 <= I < N", s.Shard)
 	}
 	return sh, nil
@@ -320,4 +316,34 @@ func tagOf(tags []vpcep.Tag, key string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// ErrScope says a plan file is applied with flags other than those it was
+// made with.
+var ErrScope = errors.New("a plan file applies as it was made")
+
+// Check refuses options that would make a plan other than the one made
+// with the scope: a different shard, or a flag the plan was made without.
+// A flag not given is fine: the plan file records what it was made with.
+func (s *Scope) Check(opts Options) error {
+	var bad []string
+	if opts.Shard.N > 1 && opts.Shard.String() != s.Shard {
+		made := s.Shard
+		if made == "" {
+			made = "no shard"
+		}
+		bad = append(bad, fmt.Sprintf("--shard %s (the plan was made with %s)", opts.Shard, made))
+	}
+	for _, f := range []struct {
+		name      string
+		given, in bool
+	}{{"--adopt", opts.Adopt, s.Adopt}, {"--prune", opts.Prune, s.Prune}, {"--allow-replace", opts.AllowReplace, s.AllowReplace}} {
+		if f.given && !f.in {
+			bad = append(bad, f.name+" (the plan was made without it)")
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%w: %s; make a new plan with the flags you want", ErrScope, strings.Join(bad, ", "))
+	}
+	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -79,14 +78,14 @@ func TestCommitDelay(t *testing.T) {
 
 // A pending create survives Save and Load and commits in the next process.
 func TestCommitDelaySaveLoad(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sim.json")
 	e := newEnv(t, Options{LostRate: 1, CommitDelay: 10 * time.Second, Seed: 2})
 	e.postCreate(createReq(vpcA, subnetA, vpcep.Tag{Key: "vpcepctl-name", Value: "late"}))
-	if err := e.sim.Save(path); err != nil {
+	var saved bytes.Buffer
+	if err := e.sim.Save(&saved); err != nil {
 		t.Fatal(err)
 	}
 	s2 := New(Options{Now: e.clock.Now})
-	if err := s2.Load(path); err != nil {
+	if err := s2.Load(&saved); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(s2.Endpoints(ProjectID)); n != 0 {
@@ -97,11 +96,12 @@ func TestCommitDelaySaveLoad(t *testing.T) {
 	if len(got) != 1 || got[0].Tags[0].Value != "late" {
 		t.Fatalf("after the commit time: %+v, want the late endpoint", got)
 	}
-	if err := s2.Save(path); err != nil {
+	saved.Reset()
+	if err := s2.Save(&saved); err != nil {
 		t.Fatal(err)
 	}
 	s3 := New(Options{Now: e.clock.Now})
-	if err := s3.Load(path); err != nil {
+	if err := s3.Load(&saved); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(s3.Endpoints(ProjectID)); n != 1 {

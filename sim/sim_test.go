@@ -7,8 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -621,13 +619,14 @@ func TestAKSK(t *testing.T) {
 }
 
 func TestSaveLoad(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "state", "sim.json")
 	e := newEnv(t, Options{AcceptAfter: time.Minute, Seed: 5})
 
 	s0 := New(Options{})
-	if err := s0.Load(filepath.Join(dir, "missing.json")); err != nil {
-		t.Fatalf("Load of a missing file: %v", err)
+	if err := s0.Load(nil); err != nil {
+		t.Fatalf("Load of nothing: %v", err)
+	}
+	if err := s0.Load(strings.NewReader("")); err != nil {
+		t.Fatalf("Load of an empty state: %v", err)
 	}
 
 	a := e.create(createReq(vpcA, subnetA, vpcep.Tag{Key: "vpcepctl-name", Value: "a"}))
@@ -635,15 +634,13 @@ func TestSaveLoad(t *testing.T) {
 	b := e.create(createReq(vpcA, subnetA)) // still creating when saved
 	e.call("DELETE", pp("/vpc-endpoints/"+a.ID), nil)
 	e.sim.Put(ProjectID2, vpcep.Endpoint{EndpointServiceID: ServiceOBSID, VPCID: vpcB, Status: vpcep.StatusRejected})
-	if err := e.sim.Save(path); err != nil {
+	var saved bytes.Buffer
+	if err := e.sim.Save(&saved); err != nil {
 		t.Fatal(err)
-	}
-	if matches, _ := filepath.Glob(filepath.Join(dir, "state", "*.tmp-*")); len(matches) != 0 {
-		t.Errorf("temporary files left: %v", matches)
 	}
 
 	s2 := New(Options{Now: e.clock.Now, AcceptAfter: time.Hour})
-	if err := s2.Load(path); err != nil {
+	if err := s2.Load(bytes.NewReader(saved.Bytes())); err != nil {
 		t.Fatal(err)
 	}
 	for _, pid := range []string{ProjectID, ProjectID2} {
@@ -667,26 +664,19 @@ func TestSaveLoad(t *testing.T) {
 		ms[ep.MarkerID] = true
 	}
 
-	// A hand-written state file without settle times still settles.
-	hand := filepath.Join(dir, "hand.json")
+	// A hand-written state without settle times still settles.
 	doc := `{"format_version":1,"projects":{"` + ProjectID + `":[{"endpoint":{"id":"h1","status":"creating","endpoint_service_id":"` +
 		ServiceApprovalID + `","vpc_id":"` + vpcA + `","created_at":"2025-05-06T07:00:00Z","updated_at":"2025-05-06T07:00:00Z"}}]}}`
-	if err := os.WriteFile(hand, []byte(doc), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	s3 := New(Options{Now: e.clock.Now})
-	if err := s3.Load(hand); err != nil {
+	if err := s3.Load(strings.NewReader(doc)); err != nil {
 		t.Fatal(err)
 	}
 	if got := s3.Endpoints(ProjectID); len(got) != 1 || got[0].Status != vpcep.StatusPendingAcceptance {
 		t.Errorf("hand-written state = %+v", got)
 	}
 
-	if err := os.WriteFile(path, []byte("{not json"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := s2.Load(path); err == nil || !strings.Contains(err.Error(), path) {
-		t.Errorf("Load of a corrupt file = %v, want an error naming the file", err)
+	if err := s2.Load(strings.NewReader("{not json")); err == nil || !strings.Contains(err.Error(), "load simulator state") {
+		t.Errorf("Load of a corrupt state = %v, want an error", err)
 	}
 	if len(s2.Endpoints(ProjectID)) != 2 {
 		t.Errorf("failed Load changed the state")

@@ -1,15 +1,14 @@
 package sim
 
 import (
+	"bytes"
 	"container/heap"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
+	"io"
 	"slices"
 	"sort"
 	"strings"
@@ -410,10 +409,9 @@ type savedEndpoint struct {
 
 const stateFormat = 1
 
-// Save writes the endpoints of every project to path atomically (a
-// temporary file in the same directory, then rename), creating the
-// directory if needed. Tokens are not saved.
-func (s *Sim) Save(path string) error {
+// Save writes the endpoints of every project (and the creates that commit
+// late) to w, for Load. Tokens are not saved.
+func (s *Sim) Save(w io.Writer) error {
 	s.mu.Lock()
 	s.settle(s.now())
 	st := stateFile{FormatVersion: stateFormat, Seq: s.seq, MarkerID: s.marker, Projects: make(map[string][]savedEndpoint)}
@@ -439,47 +437,29 @@ func (s *Sim) Save(path string) error {
 	if err != nil {
 		return fmt.Errorf("save simulator state: %w", err)
 	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("save simulator state: %w", err)
-	}
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("save simulator state: %w", err)
-	}
-	tmp := f.Name()
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("save simulator state: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("save simulator state: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	if _, err := w.Write(append(b, '\n')); err != nil {
 		return fmt.Errorf("save simulator state: %w", err)
 	}
 	return nil
 }
 
-// Load replaces the endpoints with those saved in path. A missing file is
-// an empty state, not an error.
-func (s *Sim) Load(path string) error {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		b = nil
-	} else if err != nil {
-		return fmt.Errorf("load simulator state: %w", err)
+// Load replaces the endpoints with those Save wrote to r. An empty r (or
+// nil) is an empty state, not an error.
+func (s *Sim) Load(r io.Reader) error {
+	var b []byte
+	if r != nil {
+		var err error
+		if b, err = io.ReadAll(r); err != nil {
+			return fmt.Errorf("load simulator state: %w", err)
+		}
 	}
 	var st stateFile
-	if len(b) > 0 {
+	if len(bytes.TrimSpace(b)) > 0 {
 		if err := json.Unmarshal(b, &st); err != nil {
-			return fmt.Errorf("load simulator state %s: %w", path, err)
+			return fmt.Errorf("load simulator state: %w", err)
 		}
 		if st.FormatVersion != stateFormat {
-			return fmt.Errorf("load simulator state %s: unsupported format_version %d", path, st.FormatVersion)
+			return fmt.Errorf("load simulator state: unsupported format_version %d", st.FormatVersion)
 		}
 	}
 	projects := map[string]*project{ProjectID: newProject(ProjectID), ProjectID2: newProject(ProjectID2)}
@@ -494,7 +474,7 @@ func (s *Sim) Load(path string) error {
 		}
 		for _, se := range list {
 			if se.Endpoint.ID == "" || p.byID[se.Endpoint.ID] != nil {
-				return fmt.Errorf("load simulator state %s: endpoint with empty or duplicate id in project %s", path, pid)
+				return fmt.Errorf("load simulator state: endpoint with empty or duplicate id in project %s", pid)
 			}
 			if se.Seq == 0 {
 				seq++
@@ -524,7 +504,7 @@ func (s *Sim) Load(path string) error {
 	for _, sp := range st.Pending {
 		svc, ok := serviceByID(strings.ToLower(sp.Request.EndpointServiceID))
 		if !ok || !isProjectID(sp.ProjectID) {
-			return fmt.Errorf("load simulator state %s: pending create with unknown service or project", path)
+			return fmt.Errorf("load simulator state: pending create with unknown service or project")
 		}
 		heap.Push(&events, &event{at: sp.CommitAt.UTC(), kind: evCommit, pid: sp.ProjectID,
 			create: &pendingCreate{req: sp.Request, svc: svc}})

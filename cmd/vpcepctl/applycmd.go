@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,9 +15,7 @@ import (
 
 	"github.com/vpcepctl/vpcepctl/apply"
 	"github.com/vpcepctl/vpcepctl/manifests"
-	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/plan"
-	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 type applyFlags struct {
@@ -97,18 +94,18 @@ func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error
 	if err != nil {
 		return rm.done(err, false)
 	}
-	a.groupMetrics(rm, "apply", ms, saved, opts)
-	s, err := a.connect(ctx, f.client, rm.m)
+	rm.group("apply", ms, saved, opts)
+	s, closeSession, err := a.open(ctx, f.client, rm.m)
 	if err != nil {
 		return rm.done(err, false)
 	}
-	defer s.close()
+	defer closeSession()
 
 	var p *plan.Plan
 	if saved != nil {
-		p, err = s.checkFresh(ctx, saved)
+		p, err = s.Recheck(ctx, saved)
 	} else {
-		p, _, err = s.makePlan(ctx, ms, opts)
+		p, err = s.Plan(ctx, ms, opts)
 	}
 	if err != nil {
 		return rm.done(err, false)
@@ -120,20 +117,17 @@ func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error
 	if err := a.printPlan(p, "text", planOut); err != nil {
 		return rm.done(err, false)
 	}
-	if p.Summary.Changes() == 0 {
-		fmt.Fprintln(a.stderr, "No changes to apply.")
-		rep := apply.New(nil, apply.Options{Metrics: rm.m}).Run(ctx, p) // conflicts count as skipped
-		err := a.writeReport(rep, f)
-		return rm.done(err, err == nil && rep.OK())
-	}
-	if planFile == "" && !f.yes && isTerminal(a.stdin) {
+	if p.Summary.Changes() > 0 && planFile == "" && !f.yes && isTerminal(a.stdin) {
 		ok, err := confirm(a.stdin, a.stderr, p)
 		if err != nil || !ok {
 			return rm.done(&exitError{exitFailure, errors.New("apply cancelled")}, false)
 		}
 	}
+	if p.Summary.Changes() == 0 {
+		fmt.Fprintln(a.stderr, "No changes to apply.")
+	}
 	prog := a.newProgress()
-	rep := apply.New(s.apis(), apply.Options{
+	rep := s.Apply(ctx, p, apply.Options{
 		Concurrency:  f.client.concurrency,
 		CommitWindow: f.commitWindow,
 		Resends:      cmp.Or(f.client.maxRetries, -1), // --max-retries 0: none
@@ -142,10 +136,8 @@ func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error
 		PollInterval: f.pollInterval(a.sim),
 		FailFast:     f.failFast,
 		Grace:        f.grace,
-		Logger:       a.log,
-		Metrics:      rm.m,
 		Progress:     prog.update,
-	}).Run(ctx, p)
+	})
 	prog.finish()
 	err = a.writeReport(rep, f)
 	if err == nil && !rep.OK() && !rep.Interrupted {
@@ -176,7 +168,7 @@ func (a *app) applyInput(f *applyFlags, planFile string) ([]*manifests.Manifest,
 	if planFile != "" {
 		saved, err := readPlanFile(planFile)
 		if err == nil {
-			err = checkPlanFlags(opts, &saved.Scope)
+			err = saved.Scope.Check(opts)
 		}
 		return nil, saved, opts, err
 	}
@@ -192,19 +184,16 @@ func (f *applyFlags) pollInterval(sim bool) time.Duration {
 }
 
 func (a *app) writeReport(rep *apply.Report, f *applyFlags) error {
-	fmt.Fprintln(a.stderr, rep.SummaryLine())
-	for _, r := range rep.Results {
-		if r.Error != "" && r.Action != string(plan.Conflict) && !strings.HasPrefix(r.Error, "not started") {
-			id := ""
-			if r.ID != "" {
-				id = " " + r.ID
-			}
-			fmt.Fprintf(a.stderr, "  failed: %s/%s%s: %s\n", r.Set, r.Name, id, r.Error)
-		}
+	if err := rep.WriteText(a.stderr); err != nil {
+		return err
 	}
 	var errs []error
 	if f.report != "" {
-		if err := a.writeOutput("--report", f.report, privateMode, rep.WriteJSON); err != nil {
+		data, err := render(rep.WriteJSON)
+		if err == nil {
+			err = a.writeOutput("--report", f.report, privateMode, data)
+		}
+		if err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -236,76 +225,6 @@ func readPlanFile(path string) (*plan.Plan, error) {
 	return p, nil
 }
 
-// checkFresh lists the plan's targets again and checks the saved plan
-// against what exists now, before anything is sent: its fingerprint
-// (stale: the refusal names what changed), each change's ownership (an
-// edited file), and its creates against the quota read now.
-func (s *session) checkFresh(ctx context.Context, p *plan.Plan) (*plan.Plan, error) {
-	observed := map[plan.Target][]vpcep.Endpoint{}
-	quotas := map[plan.Target]*vpcep.Quota{}
-	var inputs []plan.Input
-	for _, t := range p.Targets {
-		c, rt, err := s.client(ctx, t)
-		if err != nil {
-			return nil, err
-		}
-		q, err := c.EndpointQuota(ctx)
-		if err != nil {
-			s.a.log.Warn("quota not read; the plan's creates cannot be checked against it", "target", rt.String(), "err", err)
-		}
-		bound := 0
-		if q != nil {
-			bound, quotas[rt] = otc.ListBound(q.Quota), q
-		}
-		eps, err := c.ListEndpoints(ctx, otc.ListOptions{MaxEndpoints: bound})
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", rt, err)
-		}
-		observed[rt] = eps
-		inputs = append(inputs, plan.Input{Target: rt, Observed: eps})
-	}
-	if err := p.CheckFresh(observed); err != nil {
-		return nil, invalid(fmt.Errorf("%w; run plan again", err))
-	}
-	if err := p.CheckChanges(observed); err != nil {
-		return nil, invalid(err)
-	}
-	p.Warnings = p.QuotaWarnings(quotas)
-	sets := map[string]bool{}
-	for _, ts := range p.Scope.Targets {
-		for _, set := range ts.Sets {
-			sets[set] = true
-		}
-	}
-	s.observeCounts(inputs, sets, p)
-	return p, nil
-}
-
-// checkPlanFlags refuses flags that would make a plan other than the one
-// in the file: the file records how it was made, and applies as made.
-func checkPlanFlags(opts plan.Options, sc *plan.Scope) error {
-	var bad []string
-	if opts.Shard.N > 1 && opts.Shard.String() != sc.Shard {
-		made := sc.Shard
-		if made == "" {
-			made = "no shard"
-		}
-		bad = append(bad, fmt.Sprintf("--shard %s (the plan was made with %s)", opts.Shard, made))
-	}
-	for _, f := range []struct {
-		name      string
-		given, in bool
-	}{{"--adopt", opts.Adopt, sc.Adopt}, {"--prune", opts.Prune, sc.Prune}, {"--allow-replace", opts.AllowReplace, sc.AllowReplace}} {
-		if f.given && !f.in {
-			bad = append(bad, f.name+" (the plan was made without it)")
-		}
-	}
-	if len(bad) > 0 {
-		return invalid(fmt.Errorf("a plan file applies as it was made: %s; make a new plan with the flags you want", strings.Join(bad, ", ")))
-	}
-	return nil
-}
-
 func confirm(in io.Reader, out io.Writer, p *plan.Plan) (bool, error) {
 	fmt.Fprintf(out, "Apply %d changes? Only 'yes' is accepted: ", p.Summary.Changes())
 	line, err := bufio.NewReader(in).ReadString('\n')
@@ -313,38 +232,4 @@ func confirm(in io.Reader, out io.Writer, p *plan.Plan) (bool, error) {
 		return false, err
 	}
 	return strings.TrimSpace(line) == "yes", nil
-}
-
-// groupMetrics sets the push grouping: the command (plan or apply), set
-// when the run covers one set (from the manifests, or from a plan file's
-// changes), shard when sharded.
-//
-// command deviates from DESIGN.md's grouping key (job, set, shard): with
-// the key alone, an hourly "plan --pushgateway" drift monitor replaces the
-// nightly apply's families in the same group, so a failing apply would
-// look successful (its vpcepctl_last_success_timestamp_seconds and
-// vpcepctl_changes_total{result="failed"} overwritten within the hour).
-func (a *app) groupMetrics(rm *runMetrics, command string, ms []*manifests.Manifest, saved *plan.Plan, opts plan.Options) {
-	rm.group("command", command)
-	sets := map[string]bool{}
-	for _, m := range ms {
-		sets[m.Set] = true
-	}
-	shard := opts.Shard
-	if saved != nil {
-		for _, ts := range saved.Scope.Targets {
-			for _, set := range ts.Sets {
-				sets[set] = true
-			}
-		}
-		shard, _ = saved.Scope.ShardOf()
-	}
-	if len(sets) == 1 {
-		for s := range sets {
-			rm.group("set", s)
-		}
-	}
-	if shard.N > 1 {
-		rm.group("shard", shardLabel(shard.I))
-	}
 }

@@ -21,7 +21,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -29,12 +28,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
 	"github.com/vpcepctl/vpcepctl/apply"
+	"github.com/vpcepctl/vpcepctl/metrics"
 	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/plan"
 	"github.com/vpcepctl/vpcepctl/sim"
@@ -236,10 +235,10 @@ var boundedLabels = func() map[string]map[string]bool {
 	}
 	return map[string]map[string]bool{
 		"operation": set(otc.Operations...),
-		"reason":    set(apply.RetryReasons...),
+		"reason":    set(metrics.RetryReasons...),
 		"action":    actions,
 		"result":    set(apply.Results...),
-		"state":     set(apply.EndpointStates...),
+		"state":     set(metrics.EndpointStates...),
 	}
 }()
 
@@ -401,7 +400,7 @@ func TestMetricsPromtool(t *testing.T) {
 	requireTool(t, "promtool")
 	t.Run("registry", func(t *testing.T) {
 		reg := prometheus.NewRegistry()
-		m := apply.NewMetrics(reg)
+		m := metrics.New(reg)
 		m.Request(otc.OpCreate, "200", 20*time.Millisecond)
 		m.Request(otc.OpList, "error", time.Second)
 		m.Finish(time.Now().Add(-time.Minute), time.Now(), true)
@@ -788,7 +787,7 @@ func TestMetricsTextfile(t *testing.T) {
 	if code != exitFailure {
 		t.Fatalf("apply: exit %d, want 1\n%s", code, stderr)
 	}
-	if !strings.Contains(stderr, "last success not carried forward") {
+	if !strings.Contains(stderr, "last success is not carried forward") {
 		t.Errorf("no warning about the unreadable previous file:\n%s", stderr)
 	}
 	if mfs := parseTextfile(t, out); mfs[lastSuccess] != nil {
@@ -968,100 +967,5 @@ func TestLogsNoSecrets(t *testing.T) {
 	}
 	if strings.Contains(stdout+stderr, sim.Password) {
 		t.Errorf("wrong password printed:\n%s", stderr)
-	}
-}
-
-// TestParsePushURL checks the --pushgateway URL forms and that a password
-// in it is taken out.
-func TestParsePushURL(t *testing.T) {
-	tests := []struct {
-		in, url, user, pass string
-		err                 bool
-	}{
-		{in: "http://pg:9091", url: "http://pg:9091"},
-		{in: "http://pg:9091/", url: "http://pg:9091"},
-		{in: "pg:9091", url: "http://pg:9091"},
-		{in: "https://u:p%40ss@pg.example/prefix", url: "https://pg.example/prefix", user: "u", pass: "p@ss"},
-		{in: "ftp://pg:21", err: true},
-		{in: "http://", err: true},
-		{in: "http://u:secret@[::1", err: true},
-	}
-	for _, tt := range tests {
-		pt, err := parsePushURL(tt.in)
-		if tt.err {
-			if err == nil {
-				t.Errorf("parsePushURL(%q) = %+v, want an error", tt.in, pt)
-			} else if strings.Contains(err.Error(), "secret") {
-				t.Errorf("parsePushURL(%q) error shows the password: %v", tt.in, err)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("parsePushURL(%q): %v", tt.in, err)
-			continue
-		}
-		if pt.url != tt.url || pt.user != tt.user || pt.pass != tt.pass || pt.auth != (tt.user != "") {
-			t.Errorf("parsePushURL(%q) = %+v, want url %q user %q pass %q", tt.in, pt, tt.url, tt.user, tt.pass)
-		}
-	}
-}
-
-// TestMetricsFileCarry unit-tests the carry-forward on the registry
-// alone: testutil reads the written file back.
-func TestMetricsFileCarry(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "m.prom")
-	a := &app{stderr: io.Discard, logLevel: "info", logFormat: "text"}
-	if err := a.setupLogger(); err != nil {
-		t.Fatal(err)
-	}
-	newRun := func() *runMetrics {
-		reg := prometheus.NewRegistry()
-		return &runMetrics{a: a, reg: reg, m: apply.NewMetrics(reg), start: time.Unix(100, 0)}
-	}
-	rm := newRun()
-	rm.m.Finish(rm.start, time.Unix(200, 0), true)
-	if err := rm.writeFile(path, true); err != nil {
-		t.Fatal(err)
-	}
-	rm = newRun()
-	rm.m.Finish(rm.start, time.Unix(300, 0), false)
-	if err := rm.writeFile(path, false); err != nil {
-		t.Fatal(err)
-	}
-	const want = `
-# HELP vpcepctl_last_run_timestamp_seconds Unix time the last run finished.
-# TYPE vpcepctl_last_run_timestamp_seconds gauge
-vpcepctl_last_run_timestamp_seconds 300
-# HELP vpcepctl_last_success_timestamp_seconds Unix time the last successful run finished.
-# TYPE vpcepctl_last_success_timestamp_seconds gauge
-vpcepctl_last_success_timestamp_seconds 200
-`
-	g := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
-		fh, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		defer fh.Close()
-		p := expfmt.NewTextParser(model.UTF8Validation)
-		m, err := p.TextToMetricFamilies(fh)
-		var out []*dto.MetricFamily
-		for _, mf := range m {
-			out = append(out, mf)
-		}
-		sort.Slice(out, func(i, j int) bool { return out[i].GetName() < out[j].GetName() })
-		return out, err
-	})
-	if err := testutil.GatherAndCompare(g, strings.NewReader(want), lastRun, lastSuccess); err != nil {
-		t.Error(err)
-	}
-	// A successful run replaces the carried value with its own.
-	rm = newRun()
-	rm.m.Finish(rm.start, time.Unix(400, 0), true)
-	if err := rm.writeFile(path, true); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := sample(parseTextfile(t, path), lastSuccess); got != 400 {
-		t.Errorf("after a success: last success %v, want 400", got)
 	}
 }

@@ -67,13 +67,17 @@ func (a *app) runPlan(cmd *cobra.Command, f *planFlags, cf clientFlags) (err err
 	if err != nil {
 		return rm.done(err, false)
 	}
-	a.groupMetrics(rm, "plan", ms, nil, opts)
+	rm.group("plan", ms, nil, opts)
 	p, err := a.plan(cmd, rm, ms, opts, cf)
 	if err != nil {
 		return rm.done(err, false)
 	}
 	if f.out != "" {
-		if err := a.writeOutput("--out", f.out, privateMode, func(w io.Writer) error { return plan.WriteJSON(w, p) }); err != nil {
+		data, err := render(func(w io.Writer) error { return plan.WriteJSON(w, p) })
+		if err == nil {
+			err = a.writeOutput("--out", f.out, privateMode, data)
+		}
+		if err != nil {
 			return rm.done(&exitError{exitFailure, err}, false)
 		}
 	}
@@ -88,13 +92,12 @@ func (a *app) runPlan(cmd *cobra.Command, f *planFlags, cf clientFlags) (err err
 
 // plan connects, observes and diffs.
 func (a *app) plan(cmd *cobra.Command, rm *runMetrics, ms []*manifests.Manifest, opts plan.Options, cf clientFlags) (*plan.Plan, error) {
-	s, err := a.connect(cmd.Context(), cf, rm.m)
+	s, closeSession, err := a.open(cmd.Context(), cf, rm.m)
 	if err != nil {
 		return nil, err
 	}
-	defer s.close()
-	p, _, err := s.makePlan(cmd.Context(), ms, opts)
-	return p, err
+	defer closeSession()
+	return s.Plan(cmd.Context(), ms, opts)
 }
 
 // printPlan writes the plan to w. In JSON, the warnings (quota, owned

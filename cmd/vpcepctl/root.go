@@ -22,8 +22,10 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vpcepctl/vpcepctl/manifests"
+	"github.com/vpcepctl/vpcepctl/metrics"
 	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/plan"
+	"github.com/vpcepctl/vpcepctl/reconcile"
 )
 
 // Exit codes (DESIGN.md "Exit codes").
@@ -103,10 +105,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return ee.code
 	}
 	a.printError(err)
-	// Flag and argument errors from cobra, and configuration problems
-	// (no project id, no region, clouds.yaml), are invalid input.
-	var ce *otc.ConfigError
-	if isUsageError(err) || errors.As(err, &ce) || strings.HasPrefix(err.Error(), "unknown command") {
+	// Flag and argument errors from cobra, and what reconcile calls invalid
+	// (manifests, plan files, configuration), are invalid input.
+	if isUsageError(err) || reconcile.Invalid(err) || strings.HasPrefix(err.Error(), "unknown command") {
 		return exitInvalid
 	}
 	return exitFailure
@@ -278,8 +279,8 @@ func envSecrets(getenv func(string) string) []string {
 			out = append(out, v)
 		}
 	}
-	if pt, err := parsePushURL(getenv("VPCEPCTL_PUSHGATEWAY")); err == nil && pt.pass != "" {
-		out = append(out, pt.pass)
+	if pt, err := metrics.ParsePushURL(getenv("VPCEPCTL_PUSHGATEWAY")); err == nil && pt.Pass != "" {
+		out = append(out, pt.Pass)
 	}
 	return out
 }
@@ -331,11 +332,11 @@ func (a *app) planOptions(f *planFlags) (plan.Options, error) {
 		}
 	}
 	if s != "" {
-		var i, n int
-		if _, err := fmt.Sscanf(s, "%d/%d", &i, &n); err != nil || n < 1 || i < 0 || i >= n || fmt.Sprintf("%d/%d", i, n) != s {
+		sh, err := plan.ParseShard(s)
+		if err != nil {
 			return o, invalid(fmt.Errorf("--shard %q: want I/N with 0 <= I < N (JOB_COMPLETION_INDEX and VPCEPCTL_SHARDS give the defaults)", s))
 		}
-		o.Shard = plan.Shard{I: i, N: n}
+		o.Shard = sh
 	}
 	if f.output != "text" && f.output != "json" {
 		return o, invalid(fmt.Errorf("--output %q: want text or json", f.output))

@@ -1,17 +1,21 @@
 package main
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"net"
 	"net/http"
-	"strings"
+	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/vpcepctl/vpcepctl/internal/outfile"
+
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/vpcepctl/vpcepctl/sim"
 )
@@ -41,75 +45,17 @@ SIGINT/SIGTERM, saving its state to --state when given.`,
 	fs := cmd.Flags()
 	fs.StringVar(&addr, "addr", "127.0.0.1:8787", "listen address (use port 0 for a free port)")
 	fs.StringVar(&state, "state", "", "state file, loaded at start and saved at exit (default: in memory only)")
-	simFaultFlags(fs, &o, 2*time.Second)
+	o.Flags(fs, 2*time.Second)
 	return cmd
 }
 
-// simFaultFlags registers the simulator's knobs and faults: the flags of
-// "vpcepctl sim", and the keys of --sim-faults.
-func simFaultFlags(fs *pflag.FlagSet, o *sim.Options, acceptAfter time.Duration) {
-	fs.DurationVar(&o.Latency, "latency", 0, "added to every response")
-	fs.DurationVar(&o.AcceptAfter, "accept-after", acceptAfter, "creating -> accepted (and deleting -> gone) after this")
-	fs.IntVar(&o.Quota, "quota", 50, "endpoints per project")
-	fs.Float64Var(&o.ThrottleRPS, "throttle-rps", 0, "server rate limit in requests/s (429 or 400 EndPoint.0022 beyond it); 0 = off")
-	fs.Float64Var(&o.FailRate, "fail-rate", 0, "share of requests answered 500 without effect")
-	fs.Float64Var(&o.LostRate, "lost-rate", 0, "share of creates and deletes committed and then answered with nothing (or 504)")
-	fs.DurationVar(&o.CommitDelay, "commit-delay", 0, "a lost create commits only up to this long after its answer was lost (a slow back end); 0 = at once")
-	fs.StringVar(&o.TieOrder, "tie-order", sim.TieStable, "order of endpoints created in the same second in list answers: stable, or random (a fresh order per request)")
-	fs.DurationVar(&o.GetLag, "get-lag", 0, "GET answers 404 this long after a create (a lagging read replica)")
-	fs.Float64Var(&o.FailedRate, "failed-rate", 0, "share of created endpoints that end in status failed")
-	fs.Int64Var(&o.Seed, "seed", 1, "random seed of the faults")
-}
-
-// checkSimOptions checks the values simFaultFlags read.
-func checkSimOptions(o sim.Options) error {
-	for _, r := range []float64{o.FailRate, o.LostRate, o.FailedRate} {
-		if r < 0 || r > 1 {
-			return errors.New("--fail-rate, --lost-rate and --failed-rate are shares between 0 and 1")
-		}
-	}
-	if o.TieOrder != sim.TieStable && o.TieOrder != sim.TieRandom {
-		return fmt.Errorf("--tie-order %q: want stable or random", o.TieOrder)
-	}
-	if o.Latency < 0 || o.AcceptAfter < 0 || o.CommitDelay < 0 || o.GetLag < 0 || o.Quota < 0 || o.ThrottleRPS < 0 {
-		return errors.New("durations, --quota and --throttle-rps must not be negative")
-	}
-	return nil
-}
-
-// parseSimFaults reads --sim-faults: comma-separated KEY=VALUE pairs whose
-// keys are the fault flags of "vpcepctl sim" (e.g.
-// "lost-rate=0.1,commit-delay=40s,tie-order=random").
-func parseSimFaults(spec string) (sim.Options, error) {
-	var o sim.Options
-	fs := pflag.NewFlagSet("sim-faults", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	simFaultFlags(fs, &o, 500*time.Millisecond)
-	o.Quota = 0 // sim.DefaultQuota unless given
-	if spec != "" {
-		var args []string
-		for _, kv := range strings.Split(spec, ",") {
-			if kv = strings.TrimSpace(kv); kv != "" {
-				args = append(args, "--"+kv)
-			}
-		}
-		if err := fs.Parse(args); err != nil {
-			return o, fmt.Errorf("--sim-faults %q: %v (keys are the flags of vpcepctl sim, e.g. lost-rate=0.1,commit-delay=40s)", spec, err)
-		}
-	}
-	if err := checkSimOptions(o); err != nil {
-		return o, fmt.Errorf("--sim-faults: %w", err)
-	}
-	return o, nil
-}
-
 func (a *app) runSim(ctx context.Context, addr, state string, o sim.Options) error {
-	if err := checkSimOptions(o); err != nil {
+	if err := o.Check(); err != nil {
 		return invalid(err)
 	}
 	s := sim.New(o)
 	if state != "" {
-		if err := s.Load(state); err != nil {
+		if err := loadSimState(s, state); err != nil {
 			return invalid(fmt.Errorf("--state %s: %w", state, err))
 		}
 	}
@@ -135,9 +81,64 @@ func (a *app) runSim(ctx context.Context, addr, state string, o sim.Options) err
 	defer cancel()
 	_ = srv.Shutdown(sctx)
 	if state != "" {
-		if err := s.Save(state); err != nil {
+		if err := saveSimState(s, state); err != nil {
 			return fmt.Errorf("--state %s: %w", state, err)
 		}
 	}
 	return nil
+}
+
+// startSim serves the simulator of --sim on a loopback port, with its
+// state read from --sim-state and its faults from --sim-faults. It returns
+// the simulator's URL and a func that stops it and saves its state.
+func (a *app) startSim() (string, func(), error) {
+	path := cmp.Or(a.simState, a.defaultSimState())
+	o, err := sim.ParseFaults(a.simFaults)
+	if err != nil {
+		return "", nil, invalid(fmt.Errorf("--sim-faults %w", err))
+	}
+	sm := sim.New(o)
+	if err := loadSimState(sm, path); err != nil {
+		return "", nil, invalid(fmt.Errorf("--sim-state %s: %w", path, err))
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("simulator: %w", err)
+	}
+	srv := &http.Server{Handler: sm.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	a.log.Debug("simulator started", "addr", ln.Addr().String(), "state", path)
+	return "http://" + ln.Addr().String(), func() {
+		_ = srv.Close()
+		if err := saveSimState(sm, path); err != nil {
+			a.log.Error("simulator state not saved", "path", path, "err", err)
+		}
+	}, nil
+}
+
+// loadSimState loads a simulator's state file; a missing one is an empty
+// state.
+func loadSimState(s *sim.Sim, path string) error {
+	fh, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return s.Load(nil)
+	}
+	if err != nil {
+		return outfile.CleanError(err)
+	}
+	defer fh.Close()
+	return s.Load(fh)
+}
+
+// saveSimState writes a simulator's state file (whole or not at all),
+// creating its directory.
+func saveSimState(s *sim.Sim, path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return outfile.CleanError(err)
+	}
+	var b bytes.Buffer
+	if err := s.Save(&b); err != nil {
+		return err
+	}
+	return outfile.Write(path, 0o600, b.Bytes())
 }

@@ -1,8 +1,10 @@
-package apply
+package metrics
 
 import (
 	"sync"
 	"time"
+
+	"github.com/vpcepctl/vpcepctl/apply"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -38,26 +40,16 @@ type Metrics struct {
 	finishOnce, succOnce sync.Once
 }
 
-// Results of a change.
-const (
-	Succeeded = "succeeded"
-	Failed    = "failed"
-	Skipped   = "skipped"
-)
-
-// Results lists the result label values of vpcepctl_changes_total.
-var Results = []string{Succeeded, Failed, Skipped}
-
 // RetryReasons are the reason label values of vpcepctl_api_retries_total.
 var RetryReasons = []string{"throttled", "server_error", "network", "ambiguous"}
 
 // EndpointStates are the state label values of vpcepctl_endpoints.
 var EndpointStates = []string{"desired", "observed", "owned"}
 
-// NewMetrics creates the families and registers them with reg (nil: not
+// New creates the families and registers them with reg (nil: not
 // registered, for tests that do not look). Every family but the run
 // duration, last run and last success is registered here; see Finish.
-func NewMetrics(reg prometheus.Registerer) *Metrics {
+func New(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		reg: reg,
 		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -109,7 +101,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		if a == plan.Noop {
 			continue
 		}
-		for _, r := range Results {
+		for _, r := range apply.Results {
 			m.Changes.WithLabelValues(string(a), r)
 		}
 	}
@@ -174,6 +166,14 @@ func (m *Metrics) Retry(op, reason string) {
 		return
 	}
 	m.Retries.WithLabelValues(op, reason).Inc()
+}
+
+// Change implements apply.Recorder: one change ended with result.
+func (m *Metrics) Change(action, result string) {
+	if m == nil {
+		return
+	}
+	m.Changes.WithLabelValues(action, result).Inc()
 }
 
 // Inflight implements otc.Observer.

@@ -1,4 +1,4 @@
-package apply
+package metrics
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vpcepctl/vpcepctl/apply"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -42,7 +44,7 @@ var designTable = []struct {
 // without known label values has a series) and a run finished well.
 func TestMetricsFamilies(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	m := NewMetrics(reg)
+	m := New(reg)
 	m.Request(otc.OpList, "200", time.Millisecond)
 	m.Finish(time.Now().Add(-time.Second), time.Now(), true)
 	mfs, err := reg.Gather()
@@ -86,7 +88,7 @@ func TestMetricsFamilies(t *testing.T) {
 // exists at 0 on a fresh registry, and that last success does not exist.
 func TestMetricsInitialised(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	m := NewMetrics(reg)
+	m := New(reg)
 	acted := len(plan.Actions) - 1 // noop is never executed
 	tests := []struct {
 		name string
@@ -96,7 +98,7 @@ func TestMetricsInitialised(t *testing.T) {
 		{"requests (codes are not known in advance)", m.Requests, 0},
 		{"request duration", m.RequestDuration, len(otc.Operations)},
 		{"retries", m.Retries, len(otc.Operations) * len(RetryReasons)},
-		{"changes", m.Changes, acted * len(Results)},
+		{"changes", m.Changes, acted * len(apply.Results)},
 		{"planned changes", m.PlannedChanges, len(plan.Actions)},
 		{"endpoints", m.Endpoints, len(EndpointStates)},
 		{"inflight", m.InflightGauge, 1},
@@ -114,7 +116,7 @@ func TestMetricsInitialised(t *testing.T) {
 		if a == plan.Noop {
 			continue
 		}
-		for _, r := range Results {
+		for _, r := range apply.Results {
 			if v := testutil.ToFloat64(m.Changes.WithLabelValues(string(a), r)); v != 0 {
 				t.Errorf("changes_total{action=%q,result=%q} = %v, want 0", a, r, v)
 			}
@@ -165,7 +167,7 @@ vpcepctl_run_duration_seconds 1.5
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			reg := prometheus.NewRegistry()
-			m := NewMetrics(reg)
+			m := New(reg)
 			m.Finish(start, end, tt.success)
 			err := testutil.GatherAndCompare(reg, strings.NewReader(tt.want),
 				"vpcepctl_run_duration_seconds", "vpcepctl_last_run_timestamp_seconds", "vpcepctl_last_success_timestamp_seconds")
@@ -176,7 +178,7 @@ vpcepctl_run_duration_seconds 1.5
 	}
 	t.Run("twice", func(t *testing.T) {
 		reg := prometheus.NewRegistry()
-		m := NewMetrics(reg)
+		m := New(reg)
 		m.Finish(start, end, true)
 		m.Finish(start, end.Add(time.Second), true) // must not panic on the second registration
 		if got := testutil.ToFloat64(m.LastSuccess); got != 1700000002.5 {
@@ -184,7 +186,7 @@ vpcepctl_run_duration_seconds 1.5
 		}
 	})
 	t.Run("no registry", func(t *testing.T) {
-		m := NewMetrics(nil)
+		m := New(nil)
 		m.Finish(start, end, true)
 		if got := testutil.ToFloat64(m.LastRun); got != 1700000001.5 {
 			t.Errorf("last run = %v, want 1700000001.5", got)
@@ -193,7 +195,7 @@ vpcepctl_run_duration_seconds 1.5
 }
 
 func TestMetricsObservePlan(t *testing.T) {
-	m := NewMetrics(prometheus.NewRegistry())
+	m := New(prometheus.NewRegistry())
 	m.ObservePlan(&plan.Plan{Summary: plan.Summary{Create: 3, Tag: 1, Conflict: 2, Noop: 40}})
 	want := map[plan.Action]float64{plan.Create: 3, plan.Tag: 1, plan.Replace: 0, plan.Adopt: 0, plan.Delete: 0, plan.Conflict: 2, plan.Noop: 40}
 	for a, w := range want {
@@ -213,7 +215,7 @@ func TestMetricsObservePlan(t *testing.T) {
 func TestMetricsObserver(t *testing.T) {
 	var _ otc.Observer = (*Metrics)(nil)
 	reg := prometheus.NewRegistry()
-	m := NewMetrics(reg)
+	m := New(reg)
 	// Durations that are exact in binary, so the sum compares exactly.
 	m.Request(otc.OpCreate, "200", 31250*time.Microsecond)
 	m.Request(otc.OpCreate, "200", 3*time.Second)
@@ -320,7 +322,7 @@ func (instantAPI) TagAction(context.Context, string, string, []vpcep.Tag) (int, 
 // one series per action and result, conflicts skipped.
 func TestMetricsChanges(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	m := NewMetrics(reg)
+	m := New(reg)
 	tgt := plan.Target{Region: "eu-de", ProjectID: "p"}
 	ch := func(a plan.Action, name, id string) plan.Change {
 		return plan.Change{Action: a, Set: "s", Name: name, Region: tgt.Region, ProjectID: tgt.ProjectID, ID: id,
@@ -331,7 +333,7 @@ func TestMetricsChanges(t *testing.T) {
 		ch(plan.Delete, "c", "good"), ch(plan.Delete, "d", "bad"),
 		ch(plan.Conflict, "e", ""),
 	}}
-	rep := New(map[plan.Target]API{tgt: instantAPI{}}, Options{Metrics: m}).Run(t.Context(), p)
+	rep := apply.New(map[plan.Target]apply.API{tgt: instantAPI{}}, apply.Options{Recorder: m}).Run(t.Context(), p)
 	if rep.Summary.Succeeded != 3 || rep.Summary.Failed != 1 || rep.Summary.Skipped != 1 {
 		t.Fatalf("summary %+v, want 3 succeeded, 1 failed, 1 skipped", rep.Summary)
 	}
@@ -365,8 +367,8 @@ vpcepctl_changes_total{action="tag",result="succeeded"} 0
 // TestMetricsRateLimit checks the two rate-limit families as the CLI
 // feeds them from an AIMD limiter (OnChange, OnWait).
 func TestMetricsRateLimit(t *testing.T) {
-	m := NewMetrics(prometheus.NewRegistry())
-	lim := NewAIMD(10, 1)
+	m := New(prometheus.NewRegistry())
+	lim := apply.NewAIMD(10, 1)
 	m.RateLimit.Add(lim.Rate())
 	lim.OnChange = func(o, n float64) { m.RateLimit.Add(n - o) }
 	lim.OnWait = func(d time.Duration) { m.RateLimitWait.Add(d.Seconds()) }
@@ -385,37 +387,5 @@ func TestMetricsRateLimit(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(m.RateLimitWait); got <= 0 {
 		t.Errorf("rate_limit_wait_seconds_total = %v after waiting on an empty bucket, want > 0", got)
-	}
-}
-
-// retryingAPI answers every delete and tag call after three HTTP attempts.
-type retryingAPI struct{ instantAPI }
-
-func (retryingAPI) DeleteEndpoint(context.Context, string) (int, error) { return 3, nil }
-func (retryingAPI) TagAction(context.Context, string, string, []vpcep.Tag) (int, error) {
-	return 3, nil
-}
-
-// TestReportAttemptsCountHTTPAttempts: a result's attempts are the HTTP
-// attempts the client made, for deletes and tags as for creates.
-func TestReportAttemptsCountHTTPAttempts(t *testing.T) {
-	tgt := plan.Target{Region: "eu-de", ProjectID: "p"}
-	p := &plan.Plan{Changes: []plan.Change{
-		{Action: plan.Delete, Set: "s", Name: "a", Region: tgt.Region, ProjectID: tgt.ProjectID, ID: "x"},
-		{Action: plan.Tag, Set: "s", Name: "b", Region: tgt.Region, ProjectID: tgt.ProjectID, ID: "y",
-			Desired: &vpcep.CreateEndpointRequest{Tags: []vpcep.Tag{{Key: "team", Value: "a"}}},
-			Current: &vpcep.Endpoint{ID: "y", Tags: []vpcep.Tag{{Key: "team", Value: "b"}}}},
-	}}
-	rep := New(map[plan.Target]API{tgt: retryingAPI{}}, Options{}).Run(t.Context(), p)
-	for _, r := range rep.Results {
-		if r.Error != "" {
-			t.Fatalf("%s: %s", r.Name, r.Error)
-		}
-	}
-	if got := rep.Results[0].Attempts; got != 3 {
-		t.Errorf("delete attempts = %d, want 3", got)
-	}
-	if got := rep.Results[1].Attempts; got != 3 {
-		t.Errorf("tag attempts = %d, want 3 (one tag call)", got)
 	}
 }
