@@ -150,6 +150,9 @@ type target struct {
 	gate      context.Context
 	closeGate context.CancelFunc
 	quotaHit  bool // guarded by run.mu
+	// bound bounds the target's listings (otc.ListOptions.MaxEndpoints),
+	// from the quota the plan read; 0: the default.
+	bound int
 }
 
 // run is the state of one Run.
@@ -187,6 +190,10 @@ type job struct {
 	started chan struct{} // closed once the first step holds a worker, or the job ended
 	once    sync.Once
 	begun   bool // its first request was sent: the change is under way
+	// gate is open while the change may start: the target's (closed by a
+	// stop or the target's quota), or the run's for the sweep's deletes,
+	// which make room.
+	gate context.Context
 }
 
 func (j *job) markStarted() { j.once.Do(func() { close(j.started) }) }
@@ -225,8 +232,14 @@ func (a *Applier) Run(ctx context.Context, p *plan.Plan) *Report {
 	var pollWG sync.WaitGroup
 	pollCtx, stopPolls := context.WithCancel(work)
 	defer stopPolls()
+	bounds := map[plan.Target]int{}
+	for _, ts := range p.Scope.Targets {
+		if ts.Quota != nil {
+			bounds[plan.Target{Region: ts.Region, ProjectID: ts.ProjectID}] = otc.ListBound(ts.Quota.Quota)
+		}
+	}
 	for t, api := range a.clients {
-		tg := &target{t: t, api: api, poller: newPoller(api, o.PollInterval, o.Logger)}
+		tg := &target{t: t, api: api, bound: bounds[t], poller: newPoller(api, o.PollInterval, bounds[t], o.Logger)}
 		if o.goneSettle > 0 {
 			tg.poller.settle = o.goneSettle
 		}
@@ -238,7 +251,7 @@ func (a *Applier) Run(ctx context.Context, p *plan.Plan) *Report {
 	}
 
 	for _, i := range dispatchOrder(p) {
-		r.start(&p.Changes[i], i)
+		r.start(&p.Changes[i], i, nil)
 	}
 	r.pending.Wait()
 	r.sweep(p)
@@ -277,10 +290,14 @@ func dispatchOrder(p *plan.Plan) []int {
 }
 
 // start dispatches one change and waits until it holds a worker (or has
-// ended), so that changes start in order.
-func (r *run) start(c *plan.Change, i int) {
-	j := &job{i: i, c: c, tg: r.targets[c.Target()], started: make(chan struct{}),
+// ended), so that changes start in order. gate is the job's (nil: the
+// target's).
+func (r *run) start(c *plan.Change, i int, gate context.Context) {
+	j := &job{i: i, c: c, tg: r.targets[c.Target()], started: make(chan struct{}), gate: gate,
 		r: Result{Action: string(c.Action), Set: c.Set, Name: c.Name, ProjectID: c.ProjectID, ID: c.ID, Reason: c.Reason}}
+	if j.gate == nil && j.tg != nil {
+		j.gate = j.tg.gate
+	}
 	if c.Current != nil {
 		j.r.Status = c.Current.Status
 	}
@@ -293,7 +310,7 @@ func (r *run) start(c *plan.Change, i int) {
 		j.r.Error = "no client for target " + c.Target().String()
 		r.finish(j)
 		return
-	case j.tg.gate.Err() != nil:
+	case j.gate.Err() != nil:
 		r.notStarted(j)
 		r.finish(j)
 		return
@@ -388,11 +405,11 @@ func (r *run) step(j *job, f func(ctx context.Context) error) error {
 		j.markStarted()
 		ctx := r.work
 		if !j.begun {
-			if j.tg.gate.Err() != nil {
+			if j.gate.Err() != nil {
 				err = errNotStarted
 				return nil
 			}
-			ctx = otc.WithGate(r.work, j.tg.gate)
+			ctx = otc.WithGate(r.work, j.gate)
 		}
 		err = f(ctx)
 		if errors.Is(err, otc.ErrNotSent) && !j.begun {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/plan"
@@ -126,8 +127,14 @@ func (r *run) delete(j *job, prefix string) bool {
 			j.r.Status = vpcep.StatusDeleting
 			return true
 		}
-		// Still being created: wait until it settles, then delete it.
-		ep, ok := r.wait(j, id, false, r.dispatch, func(e *vpcep.Endpoint) bool { return e == nil || e.Status != vpcep.StatusCreating }, prefix)
+		// Still being created: wait until it settles, then delete it. Being
+		// new, it may be missing from a read that lags: confirmed gone only
+		// by a list of its VPC.
+		vpc := ""
+		if j.c.Current != nil {
+			vpc = j.c.Current.VPCID
+		}
+		ep, ok := r.wait(j, id, vpc, r.dispatch, func(e *vpcep.Endpoint) bool { return e == nil || e.Status != vpcep.StatusCreating }, prefix)
 		if !ok {
 			if j.r.Error == "" { // the wait was cut short: it was not deleted
 				j.r.Error = fmt.Sprintf("%sdelete %s: %s while it was still being created", prefix, id, r.stopped())
@@ -144,28 +151,41 @@ func (r *run) delete(j *job, prefix string) bool {
 // waitReady waits, with --wait, until the created endpoint j.r.ID settles:
 // accepted or pendingAcceptance succeed; failed (with the API's error
 // code) and rejected fail. A wait cut short by a stop leaves the last
-// status seen and no error: the endpoint exists.
+// status seen and no error: the endpoint exists. An endpoint deleted while
+// it is created (the sweep of an overlapping run, which keeps an older
+// endpoint of the name) hands over to the name's keeper.
 func (r *run) waitReady(j *job, prefix string) {
-	if !r.opts.Wait || j.r.Status == vpcep.StatusAccepted || j.r.Status == vpcep.StatusPendingAcceptance {
-		return
-	}
-	ep, ok := r.wait(j, j.r.ID, true, r.dispatch, func(e *vpcep.Endpoint) bool { return e == nil || e.Status != vpcep.StatusCreating }, prefix)
-	if !ok {
-		return
-	}
-	switch {
-	case ep == nil:
-		j.r.Error, j.r.Status = prefix+"endpoint disappeared while it was being created (GET answered 404 for longer than a read may lag)", ""
-		return
-	case ep.Status == vpcep.StatusFailed:
-		j.r.Error = prefix + "endpoint failed"
-		if len(ep.Error) > 0 {
-			j.r.Error += ": " + ep.Error[0].ErrorCode + ": " + ep.Error[0].ErrorMessage
+	settled := func(e *vpcep.Endpoint) bool { return e == nil || e.Status != vpcep.StatusCreating }
+	for !(!r.opts.Wait || j.r.Status == vpcep.StatusAccepted || j.r.Status == vpcep.StatusPendingAcceptance) {
+		ep, ok := r.wait(j, j.r.ID, j.c.Desired.VPCID, r.dispatch, settled, prefix)
+		if !ok {
+			return
 		}
-	case ep.Status == vpcep.StatusRejected:
-		j.r.Error = prefix + "endpoint rejected by the endpoint service"
+		switch {
+		case ep == nil || ep.Status == vpcep.StatusDeleting:
+			keep, err := r.lookOnce(j)
+			if err != nil || keep == nil || keep.ID == j.r.ID {
+				j.r.Error = prefix + "endpoint deleted while it was being created, and no other endpoint has its name"
+				j.r.Status = ""
+				if ep != nil {
+					j.r.Status = ep.Status
+				}
+				return
+			}
+			j.r.ID, j.r.Status = keep.ID, keep.Status
+			j.r.Error = keeperError(keep)
+			continue // wait for the keeper
+		case ep.Status == vpcep.StatusFailed:
+			j.r.Error = prefix + "endpoint failed"
+			if len(ep.Error) > 0 {
+				j.r.Error += ": " + ep.Error[0].ErrorCode + ": " + ep.Error[0].ErrorMessage
+			}
+		case ep.Status == vpcep.StatusRejected:
+			j.r.Error = prefix + "endpoint rejected by the endpoint service"
+		}
+		j.r.Status = ep.Status
+		return
 	}
-	j.r.Status = ep.Status
 }
 
 // waitGone waits until the endpoint id is gone (the API answers 404), for
@@ -173,7 +193,7 @@ func (r *run) waitReady(j *job, prefix string) {
 // status deleting and no error, unless prefix says what it was for (a
 // replace, which cannot go on without it).
 func (r *run) waitGone(j *job, id string, waiting context.Context, prefix string) bool {
-	_, ok := r.wait(j, id, false, waiting, func(e *vpcep.Endpoint) bool { return e == nil }, prefix)
+	_, ok := r.wait(j, id, "", waiting, func(e *vpcep.Endpoint) bool { return e == nil }, prefix)
 	if !ok {
 		if j.r.Error == "" && prefix != "" {
 			j.r.Error = fmt.Sprintf("%s%s while waiting for %s to be gone (status %s)", prefix, r.stopped(), id, j.r.Status)
@@ -185,22 +205,42 @@ func (r *run) waitGone(j *job, id string, waiting context.Context, prefix string
 }
 
 // wait waits, holding no worker, until done is true for the endpoint id
-// (nil: gone), for at most WaitTimeout or until waiting ends. It returns
-// the endpoint done was true for and true; or false, with j.r.Status the
-// last status seen and j.r.Error set when the wait timed out (a wait that
-// waiting cut short is no failure: the endpoint exists).
-func (r *run) wait(j *job, id string, confirmGone bool, waiting context.Context, done func(*vpcep.Endpoint) bool, prefix string) (*vpcep.Endpoint, bool) {
+// (nil: gone), for at most WaitTimeout or until waiting ends. With vpc
+// given, the endpoint is new and may be missing from a read that lags
+// behind: the poller waits for GET to answer 404 twice, a settle window
+// apart, and a list of the VPC, which does not lag, must not show it
+// either. It returns the endpoint done was true for and true; or false,
+// with j.r.Status the last status seen and j.r.Error set when the wait
+// timed out (a wait that waiting cut short is no failure: the endpoint
+// exists).
+func (r *run) wait(j *job, id, vpc string, waiting context.Context, done func(*vpcep.Endpoint) bool, prefix string) (*vpcep.Endpoint, bool) {
 	ctx, cancel := context.WithTimeout(waiting, r.opts.WaitTimeout)
 	defer cancel()
-	ep, err := j.tg.poller.wait(ctx, id, confirmGone, done)
-	if err == nil {
-		return ep, true
+	for {
+		ep, err := j.tg.poller.wait(ctx, id, vpc != "", done)
+		if err == nil && ep == nil && vpc != "" {
+			var eps []vpcep.Endpoint
+			var lerr error
+			r.stepAlways(func(lctx context.Context) {
+				eps, lerr = j.tg.api.ListEndpoints(lctx, otc.ListOptions{VPCID: vpc, MaxEndpoints: j.tg.bound})
+			})
+			if i := slices.IndexFunc(eps, func(e vpcep.Endpoint) bool { return e.ID == id }); lerr == nil && i >= 0 {
+				if done(&eps[i]) {
+					return &eps[i], true
+				}
+				j.r.Status = eps[i].Status
+				continue // listed: GET lags behind; wait on
+			}
+		}
+		if err == nil {
+			return ep, true
+		}
+		if ep != nil {
+			j.r.Status = ep.Status
+		}
+		if waiting.Err() == nil {
+			j.r.Error = fmt.Sprintf("%stimed out after %s waiting for %s (status %s)", prefix, r.opts.WaitTimeout, id, j.r.Status)
+		}
+		return ep, false
 	}
-	if ep != nil {
-		j.r.Status = ep.Status
-	}
-	if waiting.Err() == nil {
-		j.r.Error = fmt.Sprintf("%stimed out after %s waiting for %s (status %s)", prefix, r.opts.WaitTimeout, id, j.r.Status)
-	}
-	return ep, false
 }

@@ -32,6 +32,7 @@ import (
 func (r *run) create(j *job, looking context.Context) bool {
 	c, tg := j.c, j.tg
 	name := c.Set + "/" + c.Name
+	unknown := false // an earlier send's outcome is unknown
 	for send := 0; ; send++ {
 		var ep *vpcep.Endpoint
 		var cerr error
@@ -58,6 +59,15 @@ func (r *run) create(j *job, looking context.Context) bool {
 		case errors.Is(err, errNotStarted):
 			r.notStarted(j)
 			return false
+		case err != nil && unknown:
+			// A resend refused (the port IP or route table in use, the
+			// quota): maybe by the endpoint an earlier send made.
+			if found, _ := r.lookOnce(j); found != nil {
+				j.r.ID, j.r.Status = found.ID, found.Status
+				return true
+			}
+			j.r.Error = err.Error()
+			return false
 		case err != nil:
 			j.r.Error = err.Error()
 			return false
@@ -67,6 +77,7 @@ func (r *run) create(j *job, looking context.Context) bool {
 		}
 
 		// The outcome is unknown.
+		unknown = true
 		r.noteAmbiguous()
 		r.opts.Logger.Info("create outcome unknown, looking for it before sending it again",
 			"set", c.Set, "name", c.Name, "attempts", j.r.Attempts, "window", r.opts.CommitWindow, "err", cerr)
@@ -109,14 +120,8 @@ func (r *run) noteAmbiguous() {
 func (r *run) lookFor(j *job, looking context.Context) (*vpcep.Endpoint, error) {
 	c, tg := j.c, j.tg
 	deadline := time.Now().Add(r.opts.CommitWindow)
-	look := func() (*vpcep.Endpoint, error) {
-		var e *vpcep.Endpoint
-		var err error
-		r.stepAlways(func(ctx context.Context) { e, err = findOwned(ctx, tg.api, c.Desired.VPCID, c.Set, c.Name) })
-		return e, err
-	}
 	_ = sleep(looking, r.opts.CheckDelay) // when stopped, look at once
-	if e, err := look(); e != nil || err != nil || looking.Err() != nil {
+	if e, err := r.lookOnce(j); e != nil || err != nil || looking.Err() != nil {
 		return e, err
 	}
 	wctx, cancel := context.WithDeadline(looking, deadline)
@@ -124,13 +129,24 @@ func (r *run) lookFor(j *job, looking context.Context) (*vpcep.Endpoint, error) 
 	if e := tg.poller.find(wctx, c.Desired.VPCID, c.Set, c.Name); e != nil {
 		return e, nil
 	}
-	return look()
+	return r.lookOnce(j)
+}
+
+// lookOnce looks for the change's endpoint once, holding a worker even when
+// the run has stopped (the report must name every endpoint that exists).
+func (r *run) lookOnce(j *job) (*vpcep.Endpoint, error) {
+	var e *vpcep.Endpoint
+	var err error
+	r.stepAlways(func(ctx context.Context) {
+		e, err = findOwned(ctx, j.tg.api, j.c.Desired.VPCID, j.tg.bound, j.c.Set, j.c.Name)
+	})
+	return e, err
 }
 
 // findOwned looks for the endpoint carrying set and name tags in a VPC
 // (the keeper, when several do; none that is being deleted).
-func findOwned(ctx context.Context, api API, vpcID, set, name string) (*vpcep.Endpoint, error) {
-	eps, err := api.ListEndpoints(ctx, otc.ListOptions{VPCID: vpcID})
+func findOwned(ctx context.Context, api API, vpcID string, bound int, set, name string) (*vpcep.Endpoint, error) {
+	eps, err := api.ListEndpoints(ctx, otc.ListOptions{VPCID: vpcID, MaxEndpoints: bound})
 	if err != nil {
 		return nil, err
 	}

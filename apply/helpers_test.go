@@ -195,7 +195,11 @@ func (e *simEnv) makePlan(t testing.TB, desired []*manifests.Endpoint, opts plan
 		}
 		services[d.EndpointServiceID] = s
 	}
-	p, err := plan.Diff([]plan.Input{{Target: e.target, Desired: desired, Observed: observed, Services: services}}, opts)
+	q, err := e.client.EndpointQuota(ctx)
+	if err != nil {
+		t.Fatalf("quota: %v", err)
+	}
+	p, err := plan.Diff([]plan.Input{{Target: e.target, Desired: desired, Observed: observed, Services: services, Quota: q}}, opts)
 	if err != nil {
 		t.Fatalf("plan.Diff: %v", err)
 	}

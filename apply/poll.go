@@ -43,6 +43,7 @@ const defaultGoneSettle = 15 * time.Second
 type poller struct {
 	api      API
 	interval time.Duration
+	bound    int // otc.ListOptions.MaxEndpoints
 	settle   time.Duration
 	log      *slog.Logger
 
@@ -70,8 +71,8 @@ type finder struct {
 	ch        chan *vpcep.Endpoint
 }
 
-func newPoller(api API, interval time.Duration, log *slog.Logger) *poller {
-	return &poller{api: api, interval: interval, settle: defaultGoneSettle, log: log,
+func newPoller(api API, interval time.Duration, bound int, log *slog.Logger) *poller {
+	return &poller{api: api, interval: interval, bound: bound, settle: defaultGoneSettle, log: log,
 		waiting: map[string][]*waiter{}, finds: map[string][]*finder{}}
 }
 
@@ -135,7 +136,7 @@ func (p *poller) poll(ctx context.Context, ids []string, confirm map[string]bool
 	}
 	if len(ids) <= max(fewGets, (p.listed+listPage-1)/listPage) && len(vpcs) <= fewGets {
 		for _, vpc := range vpcs {
-			eps, err := p.api.ListEndpoints(ctx, otc.ListOptions{VPCID: vpc})
+			eps, err := p.api.ListEndpoints(ctx, otc.ListOptions{VPCID: vpc, MaxEndpoints: p.bound})
 			if err != nil {
 				return nil, nil, err
 			}
@@ -148,7 +149,7 @@ func (p *poller) poll(ctx context.Context, ids []string, confirm map[string]bool
 		}
 		return out, inVPC, nil
 	}
-	eps, err := p.api.ListEndpoints(ctx, otc.ListOptions{})
+	eps, err := p.api.ListEndpoints(ctx, otc.ListOptions{MaxEndpoints: p.bound})
 	if err != nil {
 		return nil, nil, err
 	}

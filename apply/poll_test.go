@@ -87,7 +87,7 @@ func TestPollGetsOrLists(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeAPI(tt.project)
-			p := newPoller(f, time.Hour, slog.New(slog.DiscardHandler))
+			p := newPoller(f, time.Hour, 0, slog.New(slog.DiscardHandler))
 			p.listed = tt.listed
 			got, _, err := p.poll(context.Background(), ids(tt.waiting), nil, nil)
 			if err != nil {
@@ -107,7 +107,7 @@ func TestPollGetsOrLists(t *testing.T) {
 // a delete, but a create's endpoint is GET first (a few per poll).
 func TestPollMissingFromList(t *testing.T) {
 	f := newFakeAPI(10)
-	p := newPoller(f, time.Hour, slog.New(slog.DiscardHandler))
+	p := newPoller(f, time.Hour, 0, slog.New(slog.DiscardHandler))
 	waiting := []string{"ep-00000", "ep-00001", "gone-1", "gone-2", "new-1", "new-2", "new-3", "new-4", "new-5"}
 	confirm := map[string]bool{"new-1": true, "new-2": true, "new-3": true, "new-4": true, "new-5": true}
 	got, _, err := p.poll(context.Background(), waiting, confirm, nil)
@@ -137,7 +137,7 @@ func TestPollMissingFromList(t *testing.T) {
 // waiter gets the last endpoint seen and is forgotten.
 func TestPollerWait(t *testing.T) {
 	f := newFakeAPI(1)
-	p := newPoller(f, time.Millisecond, slog.New(slog.DiscardHandler))
+	p := newPoller(f, time.Millisecond, 0, slog.New(slog.DiscardHandler))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go p.run(ctx)

@@ -24,11 +24,13 @@ import (
 // so they converge instead of deleting each other's work twice.
 
 // sweep removes the duplicates of the names the plan created.
+// key is a name in a target.
+type key struct {
+	t         plan.Target
+	set, name string
+}
+
 func (r *run) sweep(p *plan.Plan) {
-	type key struct {
-		t         plan.Target
-		set, name string
-	}
 	created := map[key][]int{} // result indexes of the creates and replaces of a name
 	var targets []plan.Target
 	for i, c := range p.Changes {
@@ -59,9 +61,17 @@ func (r *run) sweep(p *plan.Plan) {
 		tg := r.targets[t]
 		var eps []vpcep.Endpoint
 		var err error
-		r.stepAlways(func(ctx context.Context) { eps, err = tg.api.ListEndpoints(ctx, otc.ListOptions{}) })
+		r.stepAlways(func(ctx context.Context) {
+			eps, err = tg.api.ListEndpoints(ctx, otc.ListOptions{MaxEndpoints: tg.bound})
+		})
 		if err != nil {
-			r.opts.Logger.Warn("duplicates not swept: listing failed; the next run's plan deletes any", "target", t.String(), "err", err)
+			// Not silent: a run that may leave a duplicate does not succeed.
+			r.rep.Results = append(r.rep.Results, Result{Action: string(plan.Delete), ProjectID: t.ProjectID,
+				Set: sweptSets(created, t), Reason: "the end-of-run sweep of duplicates",
+				Error: "duplicates not swept: listing " + t.String() + " failed: " + err.Error() + "; the next run's plan deletes any"})
+			if rec := r.opts.Recorder; rec != nil {
+				rec.Change(string(plan.Delete), Failed)
+			}
 			continue
 		}
 		byName := map[key][]*vpcep.Endpoint{}
@@ -82,6 +92,7 @@ func (r *run) sweep(p *plan.Plan) {
 			for _, i := range created[k] {
 				if res := &r.rep.Results[i]; res.ID != keep.ID && slices.ContainsFunc(es[1:], func(e *vpcep.Endpoint) bool { return e.ID == res.ID }) {
 					res.ID, res.Status = keep.ID, keep.Status
+					res.Error = keeperError(keep)
 				}
 			}
 			for _, e := range es[1:] {
@@ -100,7 +111,36 @@ func (r *run) sweep(p *plan.Plan) {
 	base := len(r.rep.Results)
 	r.rep.Results = append(r.rep.Results, make([]Result, len(extras))...)
 	for i := range extras {
-		r.start(&extras[i], base+i)
+		r.start(&extras[i], base+i, r.dispatch) // a reached quota does not stop them: they make room
 	}
 	r.pending.Wait()
+}
+
+// keeperError is the error of a create whose endpoint was a duplicate of
+// an older one that cannot serve (the name is then the keeper's): "" when
+// the keeper is usable.
+func keeperError(keep *vpcep.Endpoint) string {
+	switch keep.Status {
+	case vpcep.StatusFailed:
+		msg := "the endpoint kept for the name (" + keep.ID + ", the oldest) failed"
+		if len(keep.Error) > 0 {
+			msg += ": " + keep.Error[0].ErrorCode + ": " + keep.Error[0].ErrorMessage
+		}
+		return msg + "; the next run replaces it"
+	case vpcep.StatusRejected:
+		return "the endpoint kept for the name (" + keep.ID + ", the oldest) was rejected by the endpoint service"
+	}
+	return ""
+}
+
+// sweptSets names the sets whose names the sweep of target t covers.
+func sweptSets(created map[key][]int, t plan.Target) string {
+	var sets []string
+	for k := range created {
+		if k.t == t && !slices.Contains(sets, k.set) {
+			sets = append(sets, k.set)
+		}
+	}
+	slices.Sort(sets)
+	return strings.Join(sets, ",")
 }

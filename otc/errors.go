@@ -63,11 +63,18 @@ type APIError struct {
 	RequestID string // X-Request-Id, when the API sent one
 	// Hint says, for a refusal (401, 403), what the credentials lack.
 	Hint string
+	// URL is the server that answered (scheme and host), named in the
+	// message of an answer without an error code: not the API's own
+	// error document (a proxy's page, an empty body).
+	URL string
 }
 
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: HTTP %d", e.Op, e.Status)
+	if e.Code == "" && e.URL != "" && e.authProblem() == "" {
+		fmt.Fprintf(&b, " from %s", e.URL)
+	}
 	if e.Code != "" {
 		fmt.Fprintf(&b, " %s", e.Code)
 	}

@@ -1,6 +1,7 @@
 package otc
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -63,6 +64,10 @@ func ListBound(quota int) int { return 2*max(quota, 0) + 1000 }
 // errListChanged says the pages could not be stitched.
 var errListChanged = errors.New("the endpoint set kept changing while it was read")
 
+// errGiantSecond says the pages could not be stitched because a second
+// holds more endpoints than a page, in an order that changes.
+var errGiantSecond = fmt.Errorf("%w, or cannot be read by offset", errListChanged)
+
 // ListOptions filter and bound ListEndpoints.
 type ListOptions struct {
 	VPCID string
@@ -79,12 +84,15 @@ type ListOptions struct {
 // its total_count announces, concurrently. See the comment at the top of
 // list.go for what it guarantees.
 func (c *Client) ListEndpoints(ctx context.Context, opts ListOptions) ([]vpcep.Endpoint, error) {
-	var err error
+	var err, giant error
 	for try := 1; try <= listTries; try++ {
 		var eps []vpcep.Endpoint
 		eps, err = c.listOnce(ctx, opts)
 		if !errors.Is(err, errListChanged) && !errors.Is(err, errCountMismatch) {
 			return eps, err
+		}
+		if errors.Is(err, errGiantSecond) {
+			giant = err // the most telling reason, whatever the last try says
 		}
 		if try < listTries {
 			c.opts.Logger.Info("endpoint listing inconsistent, listing again", "attempt", try, "reason", err)
@@ -94,7 +102,7 @@ func (c *Client) ListEndpoints(ctx context.Context, opts ListOptions) ([]vpcep.E
 		// total_count held still and still disagreed: the server's fault.
 		return nil, &ResponseError{Op: OpList, Status: http.StatusOK, URL: c.server, Err: err}
 	}
-	return nil, fmt.Errorf("%s: %w (%d tries)", OpList, err, listTries)
+	return nil, fmt.Errorf("%s: %s: %w (%d tries)", OpList, c.server, cmp.Or(giant, err), listTries)
 }
 
 // errCountMismatch says the unique endpoints listed do not add up to the
@@ -115,15 +123,12 @@ func (p *page) final(size int) bool { return len(p.eps) < size }
 
 // links reports whether q may follow p: q starts strictly before the
 // second p ends in (so that second, and every later one up to q's last,
-// lies strictly inside q), and q ends later than p or ends the list. Or,
-// for a second with more endpoints than a page (a bulk import), where no
-// page can start before it and end after it: q continues p, endpoint by
-// endpoint (see continues).
+// lies strictly inside q), and q ends later than p or ends the list.
 func links(p, q *page, size int) bool {
 	if len(q.eps) == 0 {
 		return false
 	}
-	return q.first.Before(p.last) && (q.final(size) || q.last.After(p.last)) || continues(p, q, size)
+	return q.first.Before(p.last) && (q.final(size) || q.last.After(p.last))
 }
 
 // continues reports whether q carries on where p left off in an order
@@ -283,7 +288,10 @@ func (c *Client) listOnce(ctx context.Context, opts ListOptions) ([]vpcep.Endpoi
 			p = planned[next]
 			next++
 		} else {
-			atStride := next < len(planned) && planned[next].offset == prev.offset+stride
+			var atStride *page
+			if next < len(planned) && planned[next].offset == prev.offset+stride {
+				atStride = planned[next]
+			}
 			if p, err = c.listLink(ctx, opts, first, prev, size, stride, overlap, atStride); err != nil {
 				return nil, err
 			}
@@ -297,29 +305,45 @@ func (c *Client) listOnce(ctx context.Context, opts ListOptions) ([]vpcep.Endpoi
 	return out, checkCount(out, append(read, planned...))
 }
 
-// listLink reads the page that follows prev: at the stride (unless a
-// planned page there did not link), then from just before the second
-// prev ends in, then from a little earlier (a delete meanwhile shifted
-// the list). It returns errListChanged when none links.
-func (c *Client) listLink(ctx context.Context, opts ListOptions, first, prev *page, size, stride, overlap int, strideTried bool) (*page, error) {
-	var offsets []int
-	if !strideTried {
-		offsets = append(offsets, prev.offset+stride)
-	}
+// listLink reads the page that follows prev: at the stride (or takes the
+// planned page there), then from just before the second prev ends in,
+// then from a little earlier (a delete meanwhile shifted the list), and
+// returns the first that links by created_at. Where none does (the second
+// at the boundary holds more endpoints than a page), it returns the first
+// that continues prev endpoint by endpoint; else errListChanged.
+func (c *Client) listLink(ctx context.Context, opts ListOptions, first, prev *page, size, stride, overlap int, atStride *page) (*page, error) {
+	offsets := []int{prev.offset + stride}
 	if b := boundaryOffset(prev); b >= 0 {
 		offsets = append(offsets, b, max(b-overlap, prev.offset))
 	}
-	for _, off := range offsets {
-		p, err := c.listPage(ctx, opts, off)
-		if err != nil {
-			return nil, err
-		}
-		if err := c.checkOffset(first, p); err != nil {
-			return nil, err
+	var read []*page
+	for i, off := range offsets {
+		p := atStride
+		if i > 0 || p == nil {
+			var err error
+			if p, err = c.listPage(ctx, opts, off); err != nil {
+				return nil, err
+			}
+			if err := c.checkOffset(first, p); err != nil {
+				return nil, err
+			}
 		}
 		if links(prev, p, size) {
 			return p, nil
 		}
+		read = append(read, p)
+	}
+	for _, p := range read {
+		if continues(prev, p, size) {
+			return p, nil
+		}
+	}
+	if boundaryOffset(prev) < 0 || read[1].first.Before(prev.last) && read[1].last.Equal(prev.last) && !read[1].final(size) {
+		// prev is one second whole, or a page that starts before the
+		// boundary second still ends in it: the second holds more
+		// endpoints than a page.
+		return nil, fmt.Errorf("%w: more endpoints share the created_at second %s than a page holds (%d), "+
+			"and the API returns them in another order on each request", errGiantSecond, prev.last.UTC().Format(time.RFC3339), size)
 	}
 	return nil, errListChanged
 }

@@ -50,12 +50,14 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	case a.tooLarge:
 		a.class = Permanent
 	case resp.StatusCode < 400:
+		a.effect = true
 		return false, nil
 	default:
 		ae := decodeError(a.op, resp, a.body)
 		ae.Message = c.opts.Redactor.Redact(ae.Message)
 		a.class, a.lastErr = ae.Class(), ae
 	}
+	a.effect = a.effect || a.class != Throttled && a.class != NetworkBeforeSend
 	a.reason = a.class.String()
 	if err != nil {
 		a.reason = "network" // a lost connection is a network problem, whatever its class

@@ -59,6 +59,9 @@ type attempt struct {
 	lastErr  error       // the last failed attempt's error, fit for logs
 	retried  bool        // the token was refreshed after a 401
 	paceErr  error       // Pacer.Wait failed before the attempt
+	// effect is set once an attempt may have taken effect: it was sent and
+	// not throttled. Until then the request's gate (WithGate) holds.
+	effect bool
 	// lastToken is the token the last attempt carried (password mode): the
 	// one to drop when the answer is 401.
 	lastToken string
@@ -96,8 +99,8 @@ func (c *Client) retryClient() *retryablehttp.Client {
 		a := attemptFrom(req.Context())
 		a.n = i + 1
 		gate := gateFrom(req.Context())
-		if i > 0 {
-			gate = nil // the request was sent: its retries go on
+		if a.effect {
+			gate = nil // an attempt may have taken effect: the retries go on
 		}
 		if c.pacer != nil {
 			ctx := req.Context()
@@ -266,10 +269,10 @@ var ErrNotSent = errors.New("not sent: the run stopped")
 type gateKey struct{}
 
 // WithGate returns a context whose requests are sent only while gate is
-// not done: the first attempt of each request waits for the pacer and
-// then checks the gate, and a request whose gate is done by then is not
-// sent at all (ErrNotSent). Once an attempt was sent, retries go on (with
-// ctx). apply gives the first request of each change the run's stop as
+// not done: each attempt waits for the pacer and then checks the gate,
+// and a request whose gate is done by then is sent no more (ErrNotSent),
+// until an attempt may have taken effect (it was sent and not throttled):
+// then its retries go on (with ctx). apply gives the first request of each change the run's stop as
 // gate, so that no change starts after a stop while the requests in flight
 // finish.
 func WithGate(ctx context.Context, gate context.Context) context.Context {
@@ -333,6 +336,7 @@ func (c *Client) doN(ctx context.Context, op, method, path string, query map[str
 	data := a.body
 	if resp.StatusCode/100 != 2 {
 		e := decodeError(op, resp, data)
+		e.URL = c.server
 		e.Message = c.opts.Redactor.Redact(e.Message)
 		if e.authProblem() != "" {
 			e.Hint = c.authHint(e)

@@ -170,6 +170,7 @@ type targetDiff struct {
 	owned     map[owner][]*vpcep.Endpoint   // by set/name, keeper first
 	nameless  map[string][]*vpcep.Endpoint  // by set: our set tag, no name tag
 	unmanaged map[natural][]*vpcep.Endpoint // no set tag, by natural key
+	claims    map[*vpcep.Endpoint][]owner   // unmanaged -> declared endpoints with its key and none of their own
 	taken     map[*vpcep.Endpoint]bool      // matched to a desired endpoint
 
 	scope      *TargetScope
@@ -212,8 +213,17 @@ func diffTarget(p *Plan, in *Input, opts Options, problems []problem) []problem 
 		return problems
 	}
 	x.index()
+	// Each desired endpoint takes what carries its name, or what of its set
+	// lost its name tag; the rest then look at the unmanaged endpoints.
+	var free []int
 	for i, d := range x.desired {
-		x.match(d, x.services[i])
+		if !x.matchOwned(d, x.services[i]) {
+			free = append(free, i)
+		}
+	}
+	x.claim(free)
+	for _, i := range free {
+		x.matchFree(x.desired[i], x.services[i])
 	}
 	x.leftovers()
 	if w := quotaWarning(x.t, x.creates, x.createsAll, opts.Shard, in.Quota); w != "" {
@@ -340,16 +350,16 @@ func (x *targetDiff) index() {
 	}
 }
 
-// match plans one desired endpoint: against the endpoints that carry its
-// name (the keeper and its duplicates), else one of its set that lost its
-// name tag, else an unmanaged one with its natural key, else a create.
-func (x *targetDiff) match(d *manifests.Endpoint, s *vpcep.Service) {
+// matchOwned plans one desired endpoint against the endpoints that carry
+// its name (the keeper and its duplicates), else one of its set that lost
+// its name tag, and reports whether it found one.
+func (x *targetDiff) matchOwned(d *manifests.Endpoint, s *vpcep.Service) bool {
 	inShard := x.inShard(d.Set, d.Name)
 	k := owner{d.Set, d.Name}
 	if es, ok := x.owned[k]; ok {
 		delete(x.owned, k)
 		if !inShard {
-			return
+			return true
 		}
 		keep := es[0]
 		for _, dup := range es[1:] {
@@ -358,25 +368,39 @@ func (x *targetDiff) match(d *manifests.Endpoint, s *vpcep.Service) {
 				Reason: "duplicate of " + keep.ID + ", the oldest, which is kept"})
 		}
 		x.add(compare(d, s, keep, x.opts))
-		return
+		return true
 	}
-
 	gw := isGateway(s)
 	x.scope.Keys = append(x.scope.Keys, keyOf(s, d, gw))
-	fits := func(e *vpcep.Endpoint) bool {
-		return !x.taken[e] && naturalOf(e.EndpointServiceID, e.VPCID) == naturalOf(s.ID, d.VPCID) &&
-			(gw || strings.EqualFold(e.SubnetID, d.SubnetID))
-	}
-	if i := slices.IndexFunc(x.nameless[d.Set], fits); i >= 0 {
-		e := x.nameless[d.Set][i]
+	if e := x.pick(x.nameless[d.Set], d, s); e != nil {
 		x.taken[e] = true
 		if inShard {
 			x.add(renamed(compare(d, s, e, x.opts), gw))
 		}
-		return
+		return true
 	}
-	if i := slices.IndexFunc(x.unmanaged[naturalOf(s.ID, d.VPCID)], fits); i >= 0 {
-		e := x.unmanaged[naturalOf(s.ID, d.VPCID)][i]
+	return false
+}
+
+// matchFree plans a desired endpoint that has none of its own: the
+// adoption of an unmanaged endpoint with its natural key, or a conflict
+// where other sets declare that key too, or a create.
+func (x *targetDiff) matchFree(d *manifests.Endpoint, s *vpcep.Service) {
+	inShard := x.inShard(d.Set, d.Name)
+	gw := isGateway(s)
+	if e := x.pick(x.unmanaged[naturalOf(s.ID, d.VPCID)], d, s); e != nil {
+		others := slices.DeleteFunc(slices.Clone(x.claims[e]), func(o owner) bool { return o.set == d.Set })
+		if len(others) > 0 {
+			// Claimed by other sets as well: never adopted by one set on
+			// the strength of which manifests were passed, never doubled
+			// by a create beside it.
+			if inShard {
+				x.add(Change{Action: Conflict, Set: d.Set, Name: d.Name, ID: e.ID, Current: e, Desired: CreateBody(d, s),
+					Reason: "unmanaged endpoint with the same " + naturalKeyWords(gw) + ", which " + owners(others) +
+						" also declare; adopt it in one set (plan that set alone with --adopt), or delete it"})
+			}
+			return
+		}
 		x.taken[e] = true
 		if inShard {
 			x.add(adopt(d, s, e, x.opts))
@@ -388,6 +412,63 @@ func (x *targetDiff) match(d *manifests.Endpoint, s *vpcep.Service) {
 		x.creates++
 		x.add(Change{Action: Create, Set: d.Set, Name: d.Name, Desired: CreateBody(d, s), Reason: createReason(d, s, gw)})
 	}
+}
+
+// pick returns the endpoint of es (in their order of preference) that d
+// may take: not taken, with d's natural key, and of those one whose
+// fields match d's if there is one (two names of one subnet that differ
+// by port IP each get their own).
+func (x *targetDiff) pick(es []*vpcep.Endpoint, d *manifests.Endpoint, s *vpcep.Service) *vpcep.Endpoint {
+	var first *vpcep.Endpoint
+	for _, e := range es {
+		if x.taken[e] || !fits(e, d, s) {
+			continue
+		}
+		if len(fieldDiffs(d, s, e, nil)) == 0 {
+			return e
+		}
+		if first == nil {
+			first = e
+		}
+	}
+	return first
+}
+
+// fits reports whether e has d's natural key: service and VPC, and the
+// subnet for interface services.
+func fits(e *vpcep.Endpoint, d *manifests.Endpoint, s *vpcep.Service) bool {
+	return naturalOf(e.EndpointServiceID, e.VPCID) == naturalOf(s.ID, d.VPCID) &&
+		(isGateway(s) || strings.EqualFold(e.SubnetID, d.SubnetID))
+}
+
+// claim notes, for each unmanaged endpoint, the declared endpoints (of any
+// set) whose natural key it has and that have no endpoint of their own
+// (free: indexes into x.desired).
+func (x *targetDiff) claim(free []int) {
+	x.claims = map[*vpcep.Endpoint][]owner{}
+	for _, i := range free {
+		d, s := x.desired[i], x.services[i]
+		for _, e := range x.unmanaged[naturalOf(s.ID, d.VPCID)] {
+			if fits(e, d, s) && !slices.Contains(x.claims[e], owner{d.Set, d.Name}) {
+				x.claims[e] = append(x.claims[e], owner{d.Set, d.Name})
+			}
+		}
+	}
+}
+
+// owners names claimants for a reason: "set b (b/w)" or "sets b, c (b/w, c/v)".
+func owners(os []owner) string {
+	var sets, names []string
+	for _, o := range os {
+		if !slices.Contains(sets, o.set) {
+			sets = append(sets, o.set)
+		}
+		names = append(names, o.set+"/"+o.name)
+	}
+	if len(sets) == 1 {
+		return "set " + sets[0] + " (" + strings.Join(names, ", ") + ")"
+	}
+	return "sets " + strings.Join(sets, ", ") + " (" + strings.Join(names, ", ") + ")"
 }
 
 // renamed explains the change for an endpoint of the set that lost its

@@ -244,15 +244,26 @@ func describe(e *vpcep.Endpoint) string {
 }
 
 // ErrNotOwned says a plan file asks to touch an endpoint its sets do not
-// own (an edited file).
+// own, or to do what the flags it was made with do not allow (an edited
+// file).
 var ErrNotOwned = errors.New("the plan file touches endpoints it does not own")
 
-// CheckChanges checks each change of a plan against the endpoints observed
-// now, before anything is sent: a delete, replace or tag touches only an
-// endpoint that carries the change's set tag and its name tag (a tag may
-// restore a missing name tag), an adopt only one without a set tag; every
-// desired body carries the change's own two tags. The error wraps
-// ErrNotOwned and names each offending change.
+// CheckChanges checks each change of a plan against its scope and the
+// endpoints observed now, before anything is sent (an edited file):
+//   - the change's set is one the plan declares for its target, and its
+//     name is in the plan's shard;
+//   - a delete, replace or tag touches only an endpoint that carries the
+//     change's set tag and its name tag (a tag or replace may restore a
+//     missing name tag);
+//   - an adopt touches only an endpoint without a set tag, with a natural
+//     key the plan looked for and its desired body's, made with --adopt;
+//   - a delete of a duplicate keeps an endpoint of the same name that the
+//     keeper rule keeps; any other delete was made with --prune;
+//   - a replace of an endpoint that is not failed was made with
+//     --allow-replace;
+//   - every desired body carries the change's own two tags.
+//
+// The error wraps ErrNotOwned and names each offending change.
 func (p *Plan) CheckChanges(observed map[Target][]vpcep.Endpoint) error {
 	byID := map[Target]map[string]*vpcep.Endpoint{}
 	for t, eps := range observed {
@@ -262,10 +273,21 @@ func (p *Plan) CheckChanges(observed map[Target][]vpcep.Endpoint) error {
 		}
 		byID[t] = m
 	}
+	scopes := map[Target]*TargetScope{}
+	for i := range p.Scope.Targets {
+		ts := &p.Scope.Targets[i]
+		scopes[Target{ts.Region, ts.ProjectID}] = ts
+	}
+	shard, _ := p.Scope.ShardOf()
 	var errs []error
 	for i := range p.Changes {
 		c := &p.Changes[i]
-		if err := c.checkOwned(byID[c.Target()][c.ID]); err != nil {
+		t := c.Target()
+		err := c.checkScope(scopes[t], shard)
+		if err == nil {
+			err = c.checkOwned(&p.Scope, byID[t])
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("changes[%d] (%s %s/%s %s): %w", i, c.Action, c.Set, c.Name, c.ID, err))
 		}
 	}
@@ -275,9 +297,24 @@ func (p *Plan) CheckChanges(observed map[Target][]vpcep.Endpoint) error {
 	return nil
 }
 
-// checkOwned reports what makes a change touch something it does not own;
-// e is the endpoint with the change's id now (nil: none).
-func (c *Change) checkOwned(e *vpcep.Endpoint) error {
+// checkScope reports a change outside the plan's scope: a set the plan
+// does not declare for the target, or a name outside its shard.
+func (c *Change) checkScope(ts *TargetScope, shard Shard) error {
+	if c.Action == Conflict || c.Action == Noop {
+		return nil
+	}
+	if ts == nil || !slices.Contains(ts.Sets, c.Set) {
+		return fmt.Errorf("set %s is not one the plan declares for %s", c.Set, c.Target())
+	}
+	if !shard.Contains(c.ProjectID, c.Set, c.Name) {
+		return fmt.Errorf("%s/%s is not in the plan's shard %s", c.Set, c.Name, shard)
+	}
+	return nil
+}
+
+// checkOwned reports what makes a change touch something it does not own
+// or may not touch (see CheckChanges); byID are the target's endpoints now.
+func (c *Change) checkOwned(sc *Scope, byID map[string]*vpcep.Endpoint) error {
 	if c.Action == Conflict || c.Action == Noop {
 		return nil
 	}
@@ -291,6 +328,7 @@ func (c *Change) checkOwned(e *vpcep.Endpoint) error {
 	if c.Action == Create {
 		return nil
 	}
+	e := byID[c.ID]
 	if e == nil {
 		return errors.New("no such endpoint now")
 	}
@@ -298,13 +336,36 @@ func (c *Change) checkOwned(e *vpcep.Endpoint) error {
 	name, _ := e.TagValue(manifests.TagName)
 	switch c.Action {
 	case Adopt:
-		if hasSet {
+		switch {
+		case hasSet:
 			return fmt.Errorf("the endpoint carries %s=%s; adopt takes only endpoints without it", manifests.TagSet, set)
+		case !sc.Adopt:
+			return errors.New("an adopt in a plan made without --adopt")
+		case c.Desired == nil || !strings.EqualFold(e.EndpointServiceID, c.Desired.EndpointServiceID) ||
+			!strings.EqualFold(e.VPCID, c.Desired.VPCID) || !strings.EqualFold(e.SubnetID, c.Desired.SubnetID):
+			return errors.New("the endpoint does not have the natural key of the change's desired endpoint")
 		}
-	default:
-		if !hasSet || set != c.Set || name != c.Name && !(name == "" && c.Action != Delete) {
-			return fmt.Errorf("the endpoint carries %s=%q, %s=%q; %s touches only its own set and name", manifests.TagSet, set, manifests.TagName, name, c.Action)
+		return nil
+	}
+	if !hasSet || set != c.Set || name != c.Name && !(name == "" && c.Action != Delete) {
+		return fmt.Errorf("the endpoint carries %s=%q, %s=%q; %s touches only its own set and name", manifests.TagSet, set, manifests.TagName, name, c.Action)
+	}
+	switch {
+	case c.Action == Delete && c.KeptID != "":
+		kept := byID[c.KeptID]
+		if kept == nil || kept.Status == vpcep.StatusDeleting || Keeper(kept, e) >= 0 {
+			return fmt.Errorf("a duplicate's delete that does not keep the endpoint the keeper rule keeps (%s)", c.KeptID)
 		}
+		if ks, _ := kept.TagValue(manifests.TagSet); ks != c.Set {
+			return fmt.Errorf("the endpoint kept (%s) is not of set %s", c.KeptID, c.Set)
+		}
+		if kn, _ := kept.TagValue(manifests.TagName); kn != c.Name {
+			return fmt.Errorf("the endpoint kept (%s) is not named %s", c.KeptID, c.Name)
+		}
+	case c.Action == Delete && !sc.Prune:
+		return errors.New("a delete in a plan made without --prune")
+	case c.Action == Replace && e.Status != vpcep.StatusFailed && !sc.AllowReplace:
+		return errors.New("a replace of an endpoint that is not failed, in a plan made without --allow-replace")
 	}
 	return nil
 }

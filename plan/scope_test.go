@@ -304,6 +304,18 @@ func TestCheckChanges(t *testing.T) {
 		{"a delete pointed at another name of the set", func(p *Plan) { p.Changes[index(Delete, "ep-old")].ID = "ep-ok" }, "vpcepctl-name=\"app-ok\""},
 		{"an adopt of an owned endpoint", func(p *Plan) { p.Changes[index(Adopt, "")].ID = "ep-ok" }, "adopt takes only endpoints without it"},
 		{"a tag of an endpoint that does not exist", func(p *Plan) { p.Changes[index(Tag, "")].ID = "nope" }, "no such endpoint"},
+		{"a change of a set the plan does not declare", func(p *Plan) {
+			c := &p.Changes[index(Delete, "ep-old")]
+			c.Set, c.Name, c.ID = "billing", "db", "ep-billing"
+		}, "set billing is not one the plan declares"},
+		{"an adopt in a plan made without --adopt", func(p *Plan) { p.Scope.Adopt = false }, "without --adopt"},
+		{"an adopt of an unmanaged endpoint with another natural key", func(p *Plan) { p.Changes[index(Adopt, "")].ID = "ep-other" }, "natural key"},
+		{"a prune in a plan made without --prune", func(p *Plan) { p.Scope.Prune = false }, "without --prune"},
+		{"a replace for drift in a plan made without --allow-replace", func(p *Plan) { p.Scope.AllowReplace = false }, "without --allow-replace"},
+		{"a duplicate's delete that deletes the keeper", func(p *Plan) {
+			c := &p.Changes[index(Delete, "ep-dup-1")]
+			c.ID, c.KeptID = c.KeptID, c.ID
+		}, "keeper rule"},
 		{"a create that tags another set", func(p *Plan) {
 			c := &p.Changes[index(Create, "")]
 			d := *c.Desired

@@ -132,7 +132,7 @@ func (s *Session) observe(ctx context.Context, c *otc.Client, in *plan.Input) er
 	for ref := range refs {
 		g.Go(func() error {
 			svc, err := c.DescribeService(gctx, ref[0], ref[1])
-			if otc.IsNotFound(err) || isBadService(err) {
+			if noSuchService(err) {
 				return nil // reported by plan.Diff with the manifest position
 			}
 			if otc.IsAuth(err) {
@@ -164,9 +164,14 @@ func list(ctx context.Context, c *otc.Client, q *vpcep.Quota) ([]vpcep.Endpoint,
 	return c.ListEndpoints(ctx, otc.ListOptions{MaxEndpoints: bound})
 }
 
-func isBadService(err error) bool {
+// noSuchService reports whether a service lookup's error says the manifest
+// names no service: a 404, or a 400 refusing the id or name, with the
+// API's own error document (an error code). Anything else (a proxy's page,
+// an empty body) is the server's problem, not the manifest's.
+func noSuchService(err error) bool {
 	var ae *otc.APIError
-	return errors.As(err, &ae) && ae.Status == http.StatusBadRequest && !ae.CodeIs(vpcep.CodeThrottled)
+	return errors.As(err, &ae) && ae.Code != "" &&
+		(ae.Status == http.StatusNotFound || ae.Status == http.StatusBadRequest && !ae.CodeIs(vpcep.CodeThrottled))
 }
 
 // Recheck lists a saved plan's targets again and checks the plan against

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -130,7 +129,6 @@ func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error
 	rep := s.Apply(ctx, p, apply.Options{
 		Concurrency:  f.client.concurrency,
 		CommitWindow: f.commitWindow,
-		Resends:      cmp.Or(f.client.maxRetries, -1), // --max-retries 0: none
 		Wait:         f.wait && !f.noWait,
 		WaitTimeout:  f.waitTimeout,
 		PollInterval: f.pollInterval(a.sim),
