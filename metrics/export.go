@@ -140,6 +140,11 @@ func redactURL(raw string) string {
 // the scheme and host it was sent to: the basic-auth password goes nowhere
 // else.
 func sameHostRedirect(req *http.Request, via []*http.Request) error {
+	// 301, 302 and 303 turn the POST into a GET without a body, whose 2xx
+	// would pass for a push: only 307 and 308 keep the body.
+	if resp := req.Response; resp != nil && resp.StatusCode != http.StatusTemporaryRedirect && resp.StatusCode != http.StatusPermanentRedirect {
+		return fmt.Errorf("redirect (%d) not followed: it would drop the pushed metrics", resp.StatusCode)
+	}
 	first := via[0].URL
 	if req.URL.Scheme != first.Scheme || req.URL.Host != first.Host {
 		return fmt.Errorf("redirect to %s://%s not followed (the Pushgateway's credentials stay with %s://%s)",
@@ -156,7 +161,10 @@ func sameHostRedirect(req *http.Request, via []*http.Request) error {
 // so a failed run, which does not send last_success, keeps the previous
 // one.
 func (r *Run) Push(ctx context.Context, pt *PushTarget) error {
-	p := push.New(pt.URL, PushJob).Gatherer(r.Registry).Client(&http.Client{CheckRedirect: sameHostRedirect})
+	p := push.New(pt.URL, PushJob).Gatherer(r.Registry).Client(&http.Client{
+		CheckRedirect: sameHostRedirect,
+		Transport:     capBody{http.DefaultTransport},
+	})
 	if pt.Auth {
 		p = p.BasicAuth(pt.User, pt.Pass)
 	}
@@ -169,9 +177,37 @@ func (r *Run) Push(ctx context.Context, pt *PushTarget) error {
 		p = p.Grouping(k, r.grouping[k])
 	}
 	if err := p.AddContext(ctx); err != nil {
-		return fmt.Errorf("push to %s: %w", pt.URL, err)
+		return fmt.Errorf("push to %s: %s", pt.URL, oneLine(err.Error(), 300))
 	}
 	return nil
+}
+
+// maxPushAnswer bounds what is read of a Pushgateway's answer: its error
+// page is quoted in the error, not held in memory whole.
+const maxPushAnswer = 4 << 10
+
+// capBody is a RoundTripper that reads at most maxPushAnswer bytes of an
+// answer.
+type capBody struct{ next http.RoundTripper }
+
+func (c capBody) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(req)
+	if err == nil {
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.LimitReader(resp.Body, maxPushAnswer), resp.Body}
+	}
+	return resp, err
+}
+
+// oneLine folds s onto one line of at most n bytes.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		s = s[:n] + "…"
+	}
+	return s
 }
 
 // Textfile renders the registry in the text format node_exporter's

@@ -2,6 +2,7 @@ package otc
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -117,6 +118,7 @@ func loadCloud(paths []string, name string) (Credentials, error) {
 				Cert       string `yaml:"cert"`
 				Key        string `yaml:"key"`
 				Verify     any    `yaml:"verify"` // false, or (as requests takes it) a CA file
+				Insecure   any    `yaml:"insecure"`
 			} `yaml:"clouds"`
 		}
 		if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -139,13 +141,29 @@ func loadCloud(paths []string, name string) (Credentials, error) {
 		case bool:
 			c.TLS.Insecure = !v
 		case string:
-			if b, err := strconv.ParseBool(v); err == nil {
+			if b, ok := yamlBool(v); ok {
 				c.TLS.Insecure = !b
 			} else if c.TLS.CACert == "" {
 				c.TLS.CACert = v
 			}
 		}
+		if b, ok := yamlBool(fmt.Sprint(cl.Insecure)); ok && cl.Insecure != nil {
+			c.TLS.Insecure = c.TLS.Insecure || b
+		}
 		return c, nil
 	}
 	return c, configErrorf("clouds.yaml: cloud %q not found in %s", name, strings.Join(paths, ", "))
+}
+
+// yamlBool reads a boolean as openstacksdk's YAML 1.1 reader does: true,
+// yes, on, false, no, off (any case), besides what strconv takes.
+func yamlBool(s string) (bool, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "yes", "on", "y":
+		return true, true
+	case "no", "off", "n":
+		return false, true
+	}
+	b, err := strconv.ParseBool(s)
+	return b, err == nil
 }

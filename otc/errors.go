@@ -93,6 +93,15 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
+// redact scrubs every text the server sent of the run's secrets (an API
+// may echo a token in any of them), and keeps the code a code.
+func (e *APIError) redact(r *Redactor) {
+	e.Message, e.RequestID, e.Code = r.Redact(e.Message), r.Redact(e.RequestID), r.Redact(e.Code)
+	if vpcep.Printable(e.Code) != e.Code {
+		e.Code = "(an unreadable code)"
+	}
+}
+
 // CodeIs reports whether the error code is code, ignoring case.
 func (e *APIError) CodeIs(code string) bool { return strings.EqualFold(e.Code, code) }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -35,6 +36,28 @@ const minRedactLen = 6
 type Redactor struct {
 	mu      sync.RWMutex
 	secrets []string // with their JSON-escaped spellings, longest first
+	common  int      // secrets not redacted: words vpcepctl itself writes
+}
+
+// vocabulary holds the words vpcepctl's own documents, logs and metrics
+// are made of. A secret found in it is not redacted (see Add).
+const vocabulary = "vpcepctl vpcepctl-set vpcepctl-name vpcepctl_api_requests_total vpcepctl_changes_total " +
+	"format_version fingerprint targets region project_id summary changes action set name reason desired current " +
+	"kept_id scope shard adopt prune allow_replace approve sets natural_keys endpoint_service_id endpoint_service_name " +
+	"vpc_id subnet_id quota used observed digest create tag replace delete conflict noop started_at finished_at " +
+	"succeeded failed skipped awaiting_approval results status attempts error creating accepted pendingAcceptance " +
+	"rejected deleting interface gateway endpoints total_count description whitelist enable_whitelist enable_dns " +
+	"routetables policy_statement specification_name tags key value"
+
+// Unredacted returns how many secrets were not added because they are
+// words vpcepctl itself writes: redacting them would garble its output.
+func (r *Redactor) Unredacted() int {
+	if r == nil {
+		return 0
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.common
 }
 
 // NewRedactor returns a Redactor that knows secrets.
@@ -57,20 +80,34 @@ func (r *Redactor) Add(secrets ...string) {
 		if len(s) < minRedactLen {
 			continue
 		}
-		forms := []string{s}
-		if b, err := json.Marshal(s); err == nil {
-			if esc := string(b[1 : len(b)-1]); esc != s {
-				forms = append(forms, esc)
-			}
+		if strings.Contains(vocabulary, s) {
+			// Replacing it would garble every document (a plan file apply
+			// then refuses) and, by the gaps, show it anyway.
+			r.common++
+			continue
 		}
+		// The secret, and as it reads quoted: in JSON, by strconv.Quote (a
+		// plan reason quotes tag values), and the JSON of that (the reason
+		// inside a JSON plan).
+		quoted := strconv.Quote(s)
+		forms := []string{s, jsonInner(s), quoted[1 : len(quoted)-1], jsonInner(quoted[1 : len(quoted)-1])}
 		for _, f := range forms {
-			if !slices.Contains(r.secrets, f) {
+			if f != "" && !slices.Contains(r.secrets, f) {
 				r.secrets = append(r.secrets, f)
 			}
 		}
 	}
 	// Longest first: a secret that contains another is replaced whole.
 	slices.SortStableFunc(r.secrets, func(a, b string) int { return len(b) - len(a) })
+}
+
+// jsonInner is s as JSON spells it inside a string.
+func jsonInner(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return ""
+	}
+	return string(b[1 : len(b)-1])
 }
 
 // Redact returns s with every known secret replaced by [REDACTED].

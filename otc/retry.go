@@ -54,7 +54,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		return false, nil
 	default:
 		ae := decodeError(a.op, resp, a.body)
-		ae.Message = c.opts.Redactor.Redact(ae.Message)
+		ae.redact(c.opts.Redactor)
 		a.class, a.lastErr = ae.Class(), ae
 	}
 	a.effect = a.effect || a.class != Throttled && a.class != NetworkBeforeSend

@@ -39,9 +39,12 @@ type token struct {
 	projectID string
 	// catalog holds the public vpcep URLs of the token's catalog by region
 	// ("*" or "" for an entry without region), without /v1/{pid}.
-	catalog   map[string]string
-	expires   time.Time
-	fetched   time.Time // by this machine's clock
+	catalog map[string]string
+	expires time.Time
+	fetched time.Time // by this machine's clock
+	// skew is this machine's clock minus IAM's, as issued_at tells it (0
+	// when IAM did not say).
+	skew      time.Duration
 	refreshAt time.Time // zero: used until refused (no expires_at)
 	// renewed is set on a token fetched because its predecessor was
 	// refused: if it is refused too within minTokenRenewal, the refusal
@@ -222,6 +225,7 @@ type tokenRequest struct {
 type tokenResponse struct {
 	Token struct {
 		ExpiresAt string `json:"expires_at"`
+		IssuedAt  string `json:"issued_at"`
 		Project   struct {
 			ID   string `json:"id"`
 			Name string `json:"name"`
@@ -354,7 +358,7 @@ func (s *tokenSource) fetch(ctx context.Context, projectID, projectName string) 
 	s.redactor.Add(t.value) // before anything could print it
 	if resp.StatusCode/100 != 2 {
 		e := decodeError(OpToken, resp, data)
-		e.Message = s.redactor.Redact(e.Message)
+		e.redact(s.redactor)
 		if e.authProblem() != "" {
 			e.Hint = tokenHint(e, projectID, projectName)
 		}
@@ -371,6 +375,12 @@ func (s *tokenSource) fetch(ctx context.Context, projectID, projectName string) 
 	if tr.Token.ExpiresAt != "" {
 		if exp, err := vpcep.ParseTime(tr.Token.ExpiresAt); err == nil {
 			t.expires = exp
+			// The lifetime in IAM's own clock, counted from now in this
+			// machine's: a skewed clock does not shorten it.
+			if iss, err := vpcep.ParseTime(tr.Token.IssuedAt); err == nil && exp.After(iss) {
+				t.skew = t.fetched.Sub(iss)
+				t.expires = t.fetched.Add(exp.Sub(iss))
+			}
 			s.schedule(t)
 		}
 	}
@@ -398,11 +408,17 @@ func (s *tokenSource) schedule(t *token) {
 	if floor := t.fetched.Add(minTokenRenewal); t.refreshAt.Before(floor) {
 		t.refreshAt = floor
 	}
-	if life := t.expires.Sub(t.fetched); life < minTokenLife {
+	switch life := t.expires.Sub(t.fetched); {
+	case life < minTokenLife:
 		s.skewOnce.Do(func() {
 			s.log.Warn("IAM token expires "+describeLife(life)+" by this machine's clock: the clock is probably skewed (check NTP), "+
 				"or tokens are that short-lived; each token is used until the API refuses it and renewed at most once a minute",
 				"expires_at", t.expires.Format(time.RFC3339), "now", t.fetched.UTC().Format(time.RFC3339))
+		})
+	case t.skew > minTokenLife || t.skew < -minTokenLife:
+		s.skewOnce.Do(func() {
+			s.log.Warn("this machine's clock is " + t.skew.Round(time.Second).String() + " off IAM's (by the token's issued_at): " +
+				"tokens are renewed by their lifetime, but AK/SK signatures and logs need a right clock (check NTP)")
 		})
 	}
 }

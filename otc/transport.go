@@ -337,7 +337,7 @@ func (c *Client) doN(ctx context.Context, op, method, path string, query map[str
 	if resp.StatusCode/100 != 2 {
 		e := decodeError(op, resp, data)
 		e.URL = c.server
-		e.Message = c.opts.Redactor.Redact(e.Message)
+		e.redact(c.opts.Redactor)
 		if e.authProblem() != "" {
 			e.Hint = c.authHint(e)
 			c.denied.add(e)

@@ -14,8 +14,8 @@ import (
 // This file holds where credentials may go and when to stop sending them.
 // Policy: credentials (a token, a password, an AK/SK signature) go only to
 // the hosts configured: no redirect is followed, and a plain-http VPCEP URL
-// is refused unless the auth URL is plain http as well (a simulator) or the
-// host is a loopback address. A target that refused the credentials for
+// is refused unless the host is a loopback address or, in password mode,
+// the auth URL is plain http as well (a simulator elsewhere). A target that refused the credentials for
 // good gets no more requests: a 401 (after the one token refresh) stops
 // every operation, a 403 the operation it answered.
 
@@ -31,14 +31,17 @@ func refuseRedirect(op string, req *http.Request, via []*http.Request) error {
 	return e
 }
 
-// checkPlainHTTP refuses a plain-http VPCEP URL (from) unless the auth
-// URL is plain http too or the host is a loopback address.
+// checkPlainHTTP refuses a plain-http VPCEP URL (from) unless the host is
+// a loopback address or, in password mode, the auth URL is plain http too.
 func (p *Provider) checkPlainHTTP(base, from string) error {
 	u, err := url.Parse(base)
 	if err != nil || u.Scheme != "http" || isLoopback(u.Hostname()) {
 		return nil
 	}
-	if au, err := url.Parse(p.opts.Credentials.AuthURL); err == nil && au.Scheme == "http" {
+	// In password mode the password went to IAM over http already: the
+	// VPCEP URL of the same (simulated) cloud may be http too. A token or
+	// an AK/SK signature never goes over http to another host.
+	if au, err := url.Parse(p.opts.Credentials.AuthURL); err == nil && au.Scheme == "http" && p.opts.Credentials.Mode() == "password" {
 		return nil
 	}
 	if from == "" {

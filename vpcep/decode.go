@@ -41,7 +41,7 @@ func DecodeObject(what string, data []byte, out any) error {
 		ErrorCode string `json:"error_code"`
 	}
 	if json.Unmarshal(data, &probe) == nil && probe.ErrorCode != "" {
-		return NotDocument("an error document (%s) with a success status", printable(probe.ErrorCode))
+		return NotDocument("an error document (%s) with a success status", Printable(probe.ErrorCode))
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return NotDocument("%s: %s", what, DescribeJSONError(err))
@@ -69,14 +69,14 @@ func DescribeJSONError(err error) string {
 	return "a value of the wrong type or shape"
 }
 
-// printable keeps an error code fit for a message: codes are short words
+// Printable keeps an error code fit for a message: codes are short words
 // like EndPoint.0013; anything else is not repeated.
-func printable(code string) string {
+func Printable(code string) string {
 	if len(code) > 40 {
 		return "an unreadable code"
 	}
 	for _, r := range code {
-		if !(r == '.' || r == '_' || r == '-' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
+		if !(r == '.' || r == '_' || r == '-' || r == ' ' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
 			return "an unreadable code"
 		}
 	}

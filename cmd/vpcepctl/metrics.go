@@ -6,6 +6,7 @@ package main
 // is package metrics'.
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -53,7 +54,7 @@ func (a *app) pushTarget() (*metrics.PushTarget, error) {
 		}
 		pt.Auth = true
 	}
-	a.redactor.Add(pt.Pass)
+	a.redactor.Add(pt.Pass, basicAuth(pt.User, pt.Pass))
 	return pt, nil
 }
 
@@ -70,6 +71,10 @@ func (a *app) startMetrics() (*runMetrics, error) {
 		rm.push = pt
 	} else if a.pushPassF != "" {
 		return nil, invalid(errors.New("--pushgateway-password-file needs --pushgateway"))
+	}
+	if n := a.redactor.Unredacted(); n > 0 {
+		a.log.Warn(fmt.Sprintf("%d secret(s) of this run (a password, a token) are words vpcepctl writes itself; "+
+			"they are not redacted from its output, which they would garble: choose stronger ones", n))
 	}
 	if err := a.checkOutput("--metrics-file", a.metricsOut); err != nil {
 		return nil, err
@@ -142,4 +147,13 @@ func (rm *runMetrics) group(command string, ms []*manifests.Manifest, saved *pla
 	if shard.N > 1 {
 		rm.run.Group("shard", strconv.Itoa(shard.I))
 	}
+}
+
+// basicAuth is the Authorization header's credentials (a server may echo
+// them): "" without a password.
+func basicAuth(user, pass string) string {
+	if pass == "" {
+		return ""
+	}
+	return base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
 }

@@ -280,7 +280,7 @@ func envSecrets(getenv func(string) string) []string {
 		}
 	}
 	if pt, err := metrics.ParsePushURL(getenv("VPCEPCTL_PUSHGATEWAY")); err == nil && pt.Pass != "" {
-		out = append(out, pt.Pass)
+		out = append(out, pt.Pass, basicAuth(pt.User, pt.Pass))
 	}
 	return out
 }

@@ -23,14 +23,17 @@ import (
 // where a file can be created and removed.
 func Check(path string) error {
 	if IsDescriptor(path) {
-		return nil
+		return openable(path)
 	}
 	if fi, err := os.Stat(path); err == nil {
 		if msg := refusedKind(fi.Mode()); msg != "" {
 			return errors.New(msg)
 		}
 		if fi.Mode()&fs.ModeCharDevice != 0 {
-			return nil
+			return openable(path)
+		}
+		if err := replaceable(path, fi, os.Geteuid()); err != nil {
+			return err
 		}
 	}
 	dir := filepath.Dir(path)
@@ -52,6 +55,33 @@ func Check(path string) error {
 		return fmt.Errorf("cannot remove files in %s: %w", dir, CleanError(err))
 	}
 	return nil
+}
+
+// openable checks that a special file can be opened for writing now,
+// without blocking.
+func openable(path string) error {
+	fh, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return fmt.Errorf("cannot open it for writing: %w", CleanError(err))
+	}
+	return fh.Close()
+}
+
+// replaceable checks that an existing file can be renamed over by user
+// uid: in a sticky directory (such as /tmp), a file of another user that
+// does not own the directory cannot be, although new files can be created
+// there.
+func replaceable(path string, fi fs.FileInfo, uid int) error {
+	dfi, err := os.Stat(filepath.Dir(path))
+	if err != nil || dfi.Mode()&fs.ModeSticky == 0 {
+		return nil
+	}
+	fst, ok1 := fi.Sys().(*syscall.Stat_t)
+	dst, ok2 := dfi.Sys().(*syscall.Stat_t)
+	if !ok1 || !ok2 || uid == 0 || int(fst.Uid) == uid || int(dst.Uid) == uid {
+		return nil
+	}
+	return fmt.Errorf("cannot be replaced: it belongs to another user, in a sticky directory (uid %d)", fst.Uid)
 }
 
 // Write writes data to path (see the package policy); a new file gets
