@@ -7,33 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpcepctl/vpcepctl/internal/testkit"
 	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/plan"
 	"github.com/vpcepctl/vpcepctl/sim"
 )
 
-// clock is a fake clock for the AIMD logic.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // answers makes n unthrottled answers spread evenly over the next d.
-func answers(a *AIMD, c *clock, n int, d time.Duration) {
+func answers(a *AIMD, c *testkit.Clock, n int, d time.Duration) {
 	for i := 0; i < n; i++ {
 		a.Observe(false)
 		c.Advance(d / time.Duration(n))
@@ -55,7 +36,7 @@ func TestAIMDDefaults(t *testing.T) {
 }
 
 func TestAIMDCutWithoutEstimate(t *testing.T) {
-	c := newClock()
+	c := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	a := &AIMD{Max: 100, Now: c.Now}
 	a.Observe(true)
 	if got := a.Rate(); !near(got, 70) {
@@ -95,7 +76,7 @@ func TestAIMDCutToEstimate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newClock()
+			c := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 			a := &AIMD{Max: 150, Step: 1e-9, Now: c.Now}
 			answers(a, c, tt.answers, 500*time.Millisecond)
 			a.Observe(true)
@@ -107,7 +88,7 @@ func TestAIMDCutToEstimate(t *testing.T) {
 }
 
 func TestAIMDEstimateForgets(t *testing.T) {
-	c := newClock()
+	c := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	a := &AIMD{Max: 1000, Step: 1e-9, Now: c.Now}
 	answers(a, c, 500, 500*time.Millisecond) // 1000/s
 	answers(a, c, 100, 500*time.Millisecond) // then 200/s
@@ -120,7 +101,7 @@ func TestAIMDEstimateForgets(t *testing.T) {
 }
 
 func TestAIMDEstimateAfterPause(t *testing.T) {
-	c := newClock()
+	c := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	a := &AIMD{Max: 300, Step: 1e-9, Now: c.Now}
 	answers(a, c, 150, 500*time.Millisecond) // 300/s
 	c.Advance(time.Second)                   // idle
@@ -134,7 +115,7 @@ func TestAIMDEstimateAfterPause(t *testing.T) {
 }
 
 func TestAIMDIncrease(t *testing.T) {
-	c := newClock()
+	c := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	a := &AIMD{Max: 100, Step: 10, Now: c.Now}
 	a.Observe(true) // 70
 	if !near(a.Rate(), 70) {
@@ -153,7 +134,7 @@ func TestAIMDIncrease(t *testing.T) {
 }
 
 func TestAIMDFloor(t *testing.T) {
-	c := newClock()
+	c := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	a := &AIMD{Max: 100, Floor: 5, Now: c.Now}
 	for i := 0; i < 50; i++ {
 		a.Observe(true)
@@ -170,7 +151,7 @@ func TestAIMDFloor(t *testing.T) {
 }
 
 func TestAIMDOnChange(t *testing.T) {
-	c := newClock()
+	c := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	var got [][2]float64
 	a := &AIMD{Max: 10, Now: c.Now, OnChange: func(o, n float64) { got = append(got, [2]float64{o, n}) }}
 	a.Observe(false) // at Max: no change

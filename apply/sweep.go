@@ -74,32 +74,7 @@ func (r *run) sweep(p *plan.Plan) {
 			}
 			continue
 		}
-		byName := map[key][]*vpcep.Endpoint{}
-		for i := range eps {
-			e := &eps[i]
-			set, _ := e.TagValue(manifests.TagSet)
-			name, _ := e.TagValue(manifests.TagName)
-			if k := (key{t, set, name}); created[k] != nil && e.Status != vpcep.StatusDeleting {
-				byName[k] = append(byName[k], e)
-			}
-		}
-		for k, es := range byName {
-			if len(es) < 2 {
-				continue
-			}
-			slices.SortFunc(es, plan.Keeper)
-			keep := es[0]
-			for _, i := range created[k] {
-				if res := &r.rep.Results[i]; res.ID != keep.ID && slices.ContainsFunc(es[1:], func(e *vpcep.Endpoint) bool { return e.ID == res.ID }) {
-					res.ID, res.Status = keep.ID, keep.Status
-					res.Error = keeperError(keep)
-				}
-			}
-			for _, e := range es[1:] {
-				extras = append(extras, plan.Change{Action: plan.Delete, Set: k.set, Name: k.name, Region: t.Region, ProjectID: t.ProjectID,
-					ID: e.ID, Current: e, KeptID: keep.ID, Reason: "duplicate of " + keep.ID + ", the oldest, which is kept"})
-			}
-		}
+		extras = append(extras, r.duplicates(t, eps, created)...)
 	}
 	if len(extras) == 0 {
 		return
@@ -114,6 +89,40 @@ func (r *run) sweep(p *plan.Plan) {
 		r.start(&extras[i], base+i, r.dispatch) // a reached quota does not stop them: they make room
 	}
 	r.pending.Wait()
+}
+
+// duplicates finds, among the endpoints eps listed in target t, the
+// names created this run that now have more than one endpoint, points
+// their results at the keeper, and returns the deletes of the others.
+func (r *run) duplicates(t plan.Target, eps []vpcep.Endpoint, created map[key][]int) []plan.Change {
+	var extras []plan.Change
+	byName := map[key][]*vpcep.Endpoint{}
+	for i := range eps {
+		e := &eps[i]
+		set, _ := e.TagValue(manifests.TagSet)
+		name, _ := e.TagValue(manifests.TagName)
+		if k := (key{t, set, name}); created[k] != nil && e.Status != vpcep.StatusDeleting {
+			byName[k] = append(byName[k], e)
+		}
+	}
+	for k, es := range byName {
+		if len(es) < 2 {
+			continue
+		}
+		slices.SortFunc(es, plan.Keeper)
+		keep := es[0]
+		for _, i := range created[k] {
+			if res := &r.rep.Results[i]; res.ID != keep.ID && slices.ContainsFunc(es[1:], func(e *vpcep.Endpoint) bool { return e.ID == res.ID }) {
+				res.ID, res.Status = keep.ID, keep.Status
+				res.Error = keeperError(keep)
+			}
+		}
+		for _, e := range es[1:] {
+			extras = append(extras, plan.Change{Action: plan.Delete, Set: k.set, Name: k.name, Region: t.Region, ProjectID: t.ProjectID,
+				ID: e.ID, Current: e, KeptID: keep.ID, Reason: "duplicate of " + keep.ID + ", the oldest, which is kept"})
+		}
+	}
+	return extras
 }
 
 // keeperError is the error of a create whose endpoint was a duplicate of

@@ -7,12 +7,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vpcepctl/vpcepctl/internal/testkit"
 )
 
 // designMetrics is the metrics table of DESIGN.md ("Metrics"): name and type.
@@ -51,76 +52,11 @@ func seriesNames() map[string]bool {
 	return names
 }
 
-// requireTool returns the path of an external tool the test needs. When it
-// is missing the test is skipped, or fails under CI=true, where
-// .ci/install-deps must have installed it.
-func requireTool(t testing.TB, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	msg := name + " not installed: .ci/install-deps installs it"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg + " (under CI=true this test fails)")
-	return ""
-}
-
-// recordTB records what requireTool does with a testing.TB.
-type recordTB struct {
-	testing.TB
-	fatal, skip string
-}
-
-func (r *recordTB) Helper() {}
-func (r *recordTB) Fatal(args ...any) {
-	r.fatal = fmt.Sprint(args...)
-	runtime.Goexit()
-}
-func (r *recordTB) Skip(args ...any) {
-	r.skip = fmt.Sprint(args...)
-	runtime.Goexit()
-}
-
-func TestRequireTool(t *testing.T) {
-	t.Setenv("PATH", t.TempDir())
-	tests := []struct {
-		name      string
-		ci        string
-		wantFatal string
-		wantSkip  bool
-	}{
-		{name: "local", ci: "", wantSkip: true},
-		{name: "ci false", ci: "false", wantSkip: true},
-		{name: "ci", ci: "true", wantFatal: "promtool not installed: .ci/install-deps installs it"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv("CI", tt.ci)
-			r := &recordTB{TB: t}
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				requireTool(r, "promtool")
-			}()
-			<-done
-			if r.fatal != tt.wantFatal {
-				t.Errorf("requireTool(promtool) with CI=%q: Fatal(%q), want Fatal(%q)", tt.ci, r.fatal, tt.wantFatal)
-			}
-			if (r.skip != "") != tt.wantSkip {
-				t.Errorf("requireTool(promtool) with CI=%q: Skip(%q), want skip %v", tt.ci, r.skip, tt.wantSkip)
-			}
-		})
-	}
-}
-
 // promtool runs promtool with args and fails the test with its output when
 // it exits non-zero.
 func promtool(t *testing.T, args ...string) {
 	t.Helper()
-	path := requireTool(t, "promtool")
+	path := testkit.RequireTool(t, "promtool")
 	out, err := exec.CommandContext(t.Context(), path, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -405,7 +341,7 @@ var grafanaVariable = regexp.MustCompile(`\$\{[^}]*\}|\$[a-zA-Z_][a-zA-Z0-9_]*`)
 // recording rules, after replacing Grafana's variables.
 func TestDashboardPromQL(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "promtool")
+	testkit.RequireTool(t, "promtool")
 	type rule struct {
 		Record string `yaml:"record"`
 		Expr   string `yaml:"expr"`

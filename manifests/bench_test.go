@@ -43,7 +43,7 @@ func BenchmarkLoad100k(b *testing.B) {
 	runtime.ReadMemStats(&before)
 	b.ResetTimer()
 	for range b.N {
-		ms, err := Parse("bench.yaml", data)
+		ms, err := parse("bench.yaml", data)
 		if err != nil {
 			b.Fatal(err)
 		}

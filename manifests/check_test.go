@@ -14,7 +14,7 @@ func parseOne(t *testing.T, defaults, body string) *Endpoint {
 		doc += "defaults:\n" + defaults
 	}
 	doc += "endpoints:\n  - name: e\n" + body
-	ms, err := Parse("m.yaml", []byte(doc))
+	ms, err := parse("m.yaml", []byte(doc))
 	if err != nil {
 		t.Fatalf("Parse:\n%s\n%v", doc, err)
 	}

@@ -2,7 +2,6 @@ package manifests
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -123,40 +122,7 @@ func (p *parser) endpoint(n *yaml.Node, m *Manifest, d *defaults) *Endpoint {
 		p.errorf(n, "missing name, want %s, unique in the set", wantName)
 	}
 
-	// Merge defaults: a field the endpoint does not set comes from defaults,
-	// with its position there. The service is one choice: naming either
-	// endpoint_service_id or endpoint_service_name replaces both.
-	var from fieldSet // fields set by defaults
-	if d != nil {
-		for f := field(0); f < numFields; f++ {
-			if fs.has(f) || !d.fs.given(f) || f == fTags {
-				continue
-			}
-			if (f == fServiceID || f == fServiceName) && (fs.has(fServiceID) || fs.has(fServiceName)) {
-				continue
-			}
-			e.copyField(f, &d.e)
-			from.set(f, d.fs.pos[f])
-		}
-	}
-	own := len(e.Tags) // tags the endpoint wrote itself
-	if d != nil && len(d.e.Tags) > 0 {
-		if e.Tags == nil {
-			e.Tags = make(map[string]string, len(d.e.Tags))
-		}
-		for k, v := range d.e.Tags {
-			if _, ok := e.Tags[k]; !ok {
-				e.Tags[k] = v
-			}
-		}
-		if !fs.given(fTags) {
-			from.set(fTags, d.fs.pos[fTags])
-		}
-	}
-	if e.Tags == nil {
-		e.Tags = map[string]string{}
-	}
-
+	from, own := e.merge(&fs, d)
 	e.FieldPos = make(map[string]Pos, countBits(fs.mask|from.mask))
 	for f := field(0); f < numFields; f++ {
 		switch {
@@ -166,9 +132,14 @@ func (p *parser) endpoint(n *yaml.Node, m *Manifest, d *defaults) *Endpoint {
 			e.FieldPos[fieldKeys[f]] = from.pos[f]
 		}
 	}
+	p.checkMerged(n, e, &fs, &from, d, own)
+	return e
+}
 
-	// Checks on the merged endpoint. A problem caused by a value from
-	// defaults is reported at the endpoint, which is what lacks something.
+// checkMerged checks the endpoint merged with its defaults. A problem
+// caused by a value from defaults is reported at the endpoint, which is
+// what lacks something. own counts the tags the endpoint wrote itself.
+func (p *parser) checkMerged(n *yaml.Node, e *Endpoint, fs, from *fieldSet, d *defaults, own int) {
 	has := func(f field) bool { return fs.given(f) || from.has(f) || d != nil && d.broken }
 	if !has(fVPCID) && !fs.hinted(fVPCID) {
 		p.errorf(n, "missing vpc_id, want the id of the VPC (a UUID), here or in defaults")
@@ -199,7 +170,44 @@ func (p *parser) endpoint(n *yaml.Node, m *Manifest, d *defaults) *Endpoint {
 		p.errAt(pos.Line, pos.Col, fmt.Sprintf(
 			"tags: %d tags with those from defaults, want at most %d (the API allows 20 per endpoint, 2 are vpcepctl's)", len(e.Tags), MaxUserTags))
 	}
-	return e
+}
+
+// merge fills in the fields e does not set (fs) from defaults d, and
+// returns where each came from and how many tags e wrote itself. A field
+// from defaults keeps its position there. The service is one choice:
+// naming either endpoint_service_id or endpoint_service_name replaces
+// both.
+func (e *Endpoint) merge(fs *fieldSet, d *defaults) (from fieldSet, own int) {
+	if d != nil {
+		for f := field(0); f < numFields; f++ {
+			if fs.has(f) || !d.fs.given(f) || f == fTags {
+				continue
+			}
+			if (f == fServiceID || f == fServiceName) && (fs.has(fServiceID) || fs.has(fServiceName)) {
+				continue
+			}
+			e.copyField(f, &d.e)
+			from.set(f, d.fs.pos[f])
+		}
+	}
+	own = len(e.Tags)
+	if d != nil && len(d.e.Tags) > 0 {
+		if e.Tags == nil {
+			e.Tags = make(map[string]string, len(d.e.Tags))
+		}
+		for k, v := range d.e.Tags {
+			if _, ok := e.Tags[k]; !ok {
+				e.Tags[k] = v
+			}
+		}
+		if !fs.given(fTags) {
+			from.set(fTags, d.fs.pos[fTags])
+		}
+	}
+	if e.Tags == nil {
+		e.Tags = map[string]string{}
+	}
+	return from, own
 }
 
 func countBits(m uint16) int {
@@ -279,62 +287,7 @@ func (p *parser) fields(n *yaml.Node, c scope, e *Endpoint, fs *fieldSet) {
 			fs.nulls |= 1 << f
 			return
 		}
-		label := prefix + key
-		switch f {
-		case fName:
-			if s, ok := p.str(v, label, wantName); ok {
-				if validName(s) {
-					e.Name = s
-				} else {
-					p.errorf(p.deref(v), "%s: want %s, got %s", label, wantName, quote(s))
-				}
-			}
-		case fServiceID:
-			e.EndpointServiceID = p.uuid(v, label)
-		case fServiceName:
-			if s, ok := p.str(v, label, wantServiceNm); ok {
-				if s == "" || strings.ContainsAny(s, " \t\r\n") {
-					p.errorf(p.deref(v), "%s: want %s, got %s", label, wantServiceNm, quote(s))
-				}
-				e.EndpointServiceName = s
-			}
-		case fVPCID:
-			e.VPCID = p.uuid(v, label)
-		case fSubnetID:
-			e.SubnetID = p.uuid(v, label)
-		case fPortIP:
-			if s, ok := p.str(v, label, wantIPv4); ok {
-				if !validIPv4(s) {
-					p.errorf(p.deref(v), "%s: want %s, got %s", label, wantIPv4, quote(s))
-				}
-				e.PortIP = s
-			}
-		case fEnableDNS:
-			e.EnableDNS = p.boolean(v, label)
-		case fWhitelist:
-			e.Whitelist = p.stringList(v, label, "IPv4 addresses or CIDR blocks", wantCIDR, validCIDR, MaxWhitelist)
-		case fEnableWhitelist:
-			e.EnableWhitelist = p.boolean(v, label)
-		case fRouteTables:
-			e.RouteTables = p.stringList(v, label, "route table ids", wantUUID, validUUID, 0)
-		case fPolicyStatement:
-			e.PolicyStatement = p.policy(v, label)
-		case fDescription:
-			if s, ok := p.str(v, label, "a description"); ok {
-				if n := utf8.RuneCountInString(s); n > MaxDescription {
-					p.errorf(p.deref(v), "%s: %d characters, want at most %d", label, n, MaxDescription)
-				} else if strings.ContainsAny(s, "<>") {
-					p.errorf(p.deref(v), `%s: want a description without "<" or ">", got %s`, label, quote(s))
-				}
-				e.Description = s
-			}
-		case fSpecificationName:
-			if s, ok := p.str(v, label, "a specification name"); ok {
-				e.SpecificationName = s
-			}
-		case fTags:
-			e.Tags = p.tags(v, label)
-		}
+		p.value(f, v, prefix+key, e)
 	})
 	if fs.has(fServiceID) && fs.has(fServiceName) {
 		f := fServiceName
@@ -346,187 +299,63 @@ func (p *parser) fields(n *yaml.Node, c scope, e *Endpoint, fs *fieldSet) {
 	}
 }
 
+// value decodes the value of field f, labelled label in errors, into e.
+func (p *parser) value(f field, v *yaml.Node, label string, e *Endpoint) {
+	switch f {
+	case fName:
+		if s, ok := p.str(v, label, wantName); ok {
+			if validName(s) {
+				e.Name = s
+			} else {
+				p.errorf(p.deref(v), "%s: want %s, got %s", label, wantName, quote(s))
+			}
+		}
+	case fServiceID:
+		e.EndpointServiceID = p.uuid(v, label)
+	case fServiceName:
+		if s, ok := p.str(v, label, wantServiceNm); ok {
+			if s == "" || strings.ContainsAny(s, " \t\r\n") {
+				p.errorf(p.deref(v), "%s: want %s, got %s", label, wantServiceNm, quote(s))
+			}
+			e.EndpointServiceName = s
+		}
+	case fVPCID:
+		e.VPCID = p.uuid(v, label)
+	case fSubnetID:
+		e.SubnetID = p.uuid(v, label)
+	case fPortIP:
+		if s, ok := p.str(v, label, wantIPv4); ok {
+			if !validIPv4(s) {
+				p.errorf(p.deref(v), "%s: want %s, got %s", label, wantIPv4, quote(s))
+			}
+			e.PortIP = s
+		}
+	case fEnableDNS:
+		e.EnableDNS = p.boolean(v, label)
+	case fWhitelist:
+		e.Whitelist = p.stringList(v, label, "IPv4 addresses or CIDR blocks", wantCIDR, validCIDR, MaxWhitelist)
+	case fEnableWhitelist:
+		e.EnableWhitelist = p.boolean(v, label)
+	case fRouteTables:
+		e.RouteTables = p.stringList(v, label, "route table ids", wantUUID, validUUID, 0)
+	case fPolicyStatement:
+		e.PolicyStatement = p.policy(v, label)
+	case fDescription:
+		if s, ok := p.str(v, label, "a description"); ok {
+			if n := utf8.RuneCountInString(s); n > MaxDescription {
+				p.errorf(p.deref(v), "%s: %d characters, want at most %d", label, n, MaxDescription)
+			} else if strings.ContainsAny(s, "<>") {
+				p.errorf(p.deref(v), `%s: want a description without "<" or ">", got %s`, label, quote(s))
+			}
+			e.Description = s
+		}
+	case fSpecificationName:
+		if s, ok := p.str(v, label, "a specification name"); ok {
+			e.SpecificationName = s
+		}
+	case fTags:
+		e.Tags = p.tags(v, label)
+	}
+}
+
 func before(a, b Pos) bool { return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col }
-
-// uuid returns the value of an id field, reporting it unless it is a UUID.
-func (p *parser) uuid(v *yaml.Node, label string) string {
-	s, ok := p.str(v, label, wantUUID)
-	if ok && !validUUID(s) {
-		p.errorf(p.deref(v), "%s: want %s, got %s", label, wantUUID, quote(s))
-	}
-	return s
-}
-
-// stringList decodes a list of strings, each checked by valid; max > 0
-// limits its length. It returns a non-nil slice for an empty list.
-func (p *parser) stringList(n *yaml.Node, label, what, want string, valid func(string) bool, max int) []string {
-	n = p.deref(n)
-	if n.Kind != yaml.SequenceNode {
-		p.errorf(n, "%s: want a list of %s, got %s", label, what, describe(n))
-		return nil
-	}
-	if max > 0 && len(n.Content) > max {
-		p.errorf(n, "%s: %d entries, want at most %d", label, len(n.Content), max)
-	}
-	out := make([]string, 0, len(n.Content))
-	for i, item := range n.Content {
-		if p.step(item) {
-			break
-		}
-		s, ok := p.scalarText(item)
-		if !ok {
-			p.str(item, fmt.Sprintf("%s[%d]", label, i), want)
-			continue
-		}
-		if !valid(s) {
-			p.errorf(p.deref(item), "%s[%d]: want %s, got %s", label, i, want, quote(s))
-		} else if j := slices.Index(out, s); j >= 0 {
-			p.errorf(p.deref(item), "%s[%d]: %s repeats %s[%d], want each entry once", label, i, quote(s), label, j)
-		}
-		// Invalid entries are kept: the list is only used when there
-		// are no errors, and its length still says it was not empty.
-		out = append(out, s)
-	}
-	return out
-}
-
-// tags decodes a tags mapping.
-func (p *parser) tags(n *yaml.Node, label string) map[string]string {
-	n = p.deref(n)
-	if n.Kind != yaml.MappingNode {
-		hint := ""
-		if n.Kind == yaml.SequenceNode {
-			hint = " (write tags as key: value, not as a list)"
-		}
-		p.errorf(n, "%s: want a mapping of tag keys to values, got %s%s", label, describe(n), hint)
-		return nil
-	}
-	tags := make(map[string]string, len(n.Content)/2)
-	p.eachPair(n, func(k, v *yaml.Node, merged bool) {
-		k = p.deref(k)
-		if k.Kind != yaml.ScalarNode || k.Tag == "!!null" {
-			p.errorf(k, "%s: want %s, got %s", label, wantTagKey, describe(k))
-			return
-		}
-		key := k.Value
-		if _, dup := tags[key]; dup {
-			if !merged {
-				p.errorf(k, "%s: duplicate key %q (first at %s)", label, key, lineCol(p.firstKey(n, key)))
-			}
-			return
-		}
-		switch {
-		case !validTag(key, 1, 36):
-			p.errorf(k, "%s: want %s, got %s", label, wantTagKey, quote(key))
-		case len(key) >= len(ReservedPrefix) && strings.EqualFold(key[:len(ReservedPrefix)], ReservedPrefix):
-			p.errorf(k, "%s: key %q uses the reserved prefix %q, want a key of your own (vpcepctl sets %s and %s itself)",
-				label, key, ReservedPrefix, TagSet, TagName)
-		}
-		value := ""
-		if v = p.deref(v); !(v.Kind == yaml.ScalarNode && v.Tag == "!!null") {
-			var ok bool
-			if value, ok = p.scalarText(v); !ok {
-				p.str(v, label+"."+key, wantTagValue)
-			} else if !validTag(value, 0, 43) {
-				p.errorf(v, "%s.%s: want %s, got %s", label, key, wantTagValue, quote(value))
-			}
-		}
-		tags[key] = value
-	})
-	return tags
-}
-
-// firstKey returns the position of the first key of mapping n that reads key.
-func (p *parser) firstKey(n *yaml.Node, key string) Pos {
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if k := p.deref(n.Content[i]); k.Kind == yaml.ScalarNode && k.Value == key {
-			return p.pos(k)
-		}
-	}
-	return p.pos(n)
-}
-
-// policy decodes policy_statement.
-func (p *parser) policy(n *yaml.Node, label string) []PolicyStatement {
-	n = p.deref(n)
-	if n.Kind != yaml.SequenceNode {
-		p.errorf(n, "%s: want a list of statements (Effect, Action, Resource), got %s", label, describe(n))
-		return nil
-	}
-	if len(n.Content) > MaxPolicyStatement {
-		p.errorf(n, "%s: %d statements, want at most %d", label, len(n.Content), MaxPolicyStatement)
-	}
-	out := make([]PolicyStatement, 0, len(n.Content))
-	for i, item := range n.Content {
-		if p.step(item) {
-			break
-		}
-		item = p.deref(item)
-		l := fmt.Sprintf("%s[%d]", label, i)
-		if item.Kind != yaml.MappingNode {
-			p.errorf(item, "%s: want a statement (a mapping with Effect, Action and Resource), got %s", l, describe(item))
-			continue
-		}
-		out = append(out, p.statement(item, l))
-	}
-	return out
-}
-
-func (p *parser) statement(n *yaml.Node, label string) PolicyStatement {
-	var st PolicyStatement
-	keys := [3]string{"Effect", "Action", "Resource"}
-	var seen [3]*yaml.Node
-	var hinted [3]bool
-	p.eachPair(n, func(k, v *yaml.Node, merged bool) {
-		key, ok := p.key(k)
-		if !ok {
-			return
-		}
-		i := slices.Index(keys[:], key)
-		if i < 0 {
-			if j := slices.Index(keys[:], p.unknownKey(k, key, ctxStatement)); j >= 0 {
-				hinted[j] = true
-			}
-			return
-		}
-		if seen[i] != nil {
-			if !merged {
-				p.errorf(k, "%s: duplicate key %q (first at %d:%d)", label, key, seen[i].Line, seen[i].Column)
-			}
-			return
-		}
-		seen[i] = k
-		l := label + "." + key
-		switch i {
-		case 0:
-			if s, ok := p.str(v, l, "Allow or Deny"); ok {
-				if s != "Allow" && s != "Deny" {
-					p.errorf(p.deref(v), "%s: want Allow or Deny, got %s", l, quote(s))
-				}
-				st.Effect = s
-			}
-		case 1:
-			st.Action = p.nonEmptyStrings(v, l, "actions such as obs:*:*")
-		case 2:
-			st.Resource = p.nonEmptyStrings(v, l, "resources such as obs:*:*:*:*/*")
-		}
-	})
-	for i, key := range keys {
-		if seen[i] == nil && !hinted[i] {
-			want := "Allow or Deny"
-			if i > 0 {
-				want = "a non-empty list of strings"
-			}
-			p.errorf(n, "%s: missing %s, want %s", label, key, want)
-		}
-	}
-	return st
-}
-
-func (p *parser) nonEmptyStrings(n *yaml.Node, label, what string) []string {
-	s := p.stringList(n, label, what, "a non-empty string", func(s string) bool { return s != "" }, 0)
-	if s != nil && len(s) == 0 {
-		p.errorf(p.deref(n), "%s: want a non-empty list of %s, got an empty list", label, what)
-	}
-	return s
-}

@@ -29,7 +29,7 @@ func FuzzLoad(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ms, err := Parse("f.yaml", data)
+		ms, err := parse("f.yaml", data)
 		if err != nil {
 			if ms != nil {
 				t.Errorf("Parse returned manifests with an error")

@@ -1,36 +1,16 @@
 package manifests
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/vpcepctl/vpcepctl/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares got with the golden file, or rewrites it with -update.
-func golden(t *testing.T, file string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(file, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", file, got, want)
-	}
-}
 
 // errorLine is the shape of every line of a manifest error.
 var errorLine = regexp.MustCompile(`^[^:]+:[1-9][0-9]*:[1-9][0-9]*: [a-z0-9"<>*.\[_-]`)
@@ -52,15 +32,15 @@ func TestInvalid(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ms, err := Parse(filepath.Base(file), data)
+			ms, err := parse(filepath.Base(file), data)
 			if err == nil {
-				t.Fatalf("Parse(%s) = %d manifests, nil error; want errors", file, len(ms))
+				t.Fatalf("parse(%s) = %d manifests, nil error; want errors", file, len(ms))
 			}
 			if ms != nil {
-				t.Errorf("Parse(%s) returned manifests with an error", file)
+				t.Errorf("parse(%s) returned manifests with an error", file)
 			}
 			checkErrorShape(t, err)
-			golden(t, strings.TrimSuffix(file, ".yaml")+".golden", []byte(err.Error()+"\n"))
+			testkit.Golden(t, strings.TrimSuffix(file, ".yaml")+".golden", []byte(err.Error()+"\n"))
 		})
 	}
 }
@@ -113,9 +93,9 @@ func TestValid(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ms, err := Parse(filepath.Base(file), data)
+			ms, err := parse(filepath.Base(file), data)
 			if err != nil {
-				t.Fatalf("Parse(%s): %v", file, err)
+				t.Fatalf("parse(%s): %v", file, err)
 			}
 			for _, m := range ms {
 				for _, e := range m.Endpoints {
@@ -128,7 +108,7 @@ func TestValid(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, strings.TrimSuffix(file, ".yaml")+".golden", append(out, '\n'))
+			testkit.Golden(t, strings.TrimSuffix(file, ".yaml")+".golden", append(out, '\n'))
 		})
 	}
 }

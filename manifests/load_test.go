@@ -217,7 +217,7 @@ func TestLoadUnreadable(t *testing.T) {
 }
 
 func TestCheckSets(t *testing.T) {
-	ms, err := Parse("m.yaml", []byte(manifest("a")+"---\nregion: eu-de\n"+manifest("a")+"---\nproject_id: 0df25bbc87d94f1c9a62f88c00c2959d\n"+manifest("a")))
+	ms, err := parse("m.yaml", []byte(manifest("a")+"---\nregion: eu-de\n"+manifest("a")+"---\nproject_id: 0df25bbc87d94f1c9a62f88c00c2959d\n"+manifest("a")))
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}

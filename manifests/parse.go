@@ -18,18 +18,6 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Parse parses one file's bytes; name is the file name used in positions.
-// It returns every manifest of every document, or an error that joins every
-// problem found, each an *Error, in file order.
-func Parse(name string, data []byte) ([]*Manifest, error) {
-	ms, errs := parseFile(name, data)
-	errs = append(errs, checkSets(ms, map[target]Pos{}, "", "")...)
-	if len(errs) > 0 {
-		return nil, joinErrors(errs)
-	}
-	return ms, nil
-}
-
 // joinErrors sorts errs by position, drops repeats (a value shared through
 // defaults or a YAML alias is reported once) and joins them.
 func joinErrors(errs []*Error) error {
@@ -228,92 +216,9 @@ func (p *parser) key(k *yaml.Node) (string, bool) {
 	return k.Value, true
 }
 
-// describe says what a node is, for "got ..." in messages.
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.AliasNode:
-		if n.Alias != nil {
-			return describe(n.Alias)
-		}
-	case yaml.ScalarNode:
-		switch n.Tag {
-		case "!!null":
-			return "no value"
-		case "!!int", "!!float", "!!bool":
-			return n.Value
-		}
-		return quote(n.Value)
-	}
-	return "nothing"
-}
-
-// quote quotes s for a message, shortened to keep the message on one
-// readable line.
-func quote(s string) string {
-	const max = 60
-	if len(s) > max {
-		n := 0
-		for i := range s {
-			if n == max {
-				s = s[:i] + "..."
-				break
-			}
-			n++
-		}
-	}
-	return strconv.Quote(s)
-}
-
 // plainTags are the tags a scalar may carry where a string is wanted.
 // A name like 007 or a tag value like 4711 is read as written.
 var plainTags = map[string]bool{"!!str": true, "!!int": true, "!!float": true, "!!bool": true, "!!timestamp": true}
-
-// scalarText returns the text of a scalar where a string is wanted, without
-// reporting anything: hot paths call it first and build a label for str
-// only when there is a problem to report.
-func (p *parser) scalarText(n *yaml.Node) (string, bool) {
-	n = p.deref(n)
-	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" || !plainTags[n.Tag] {
-		return "", false
-	}
-	return n.Value, true
-}
-
-// str returns the text of a scalar where a string is wanted, reporting
-// anything else.
-func (p *parser) str(n *yaml.Node, label, want string) (string, bool) {
-	n = p.deref(n)
-	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		p.errorf(n, "%s: want %s, got %s", label, want, describe(n))
-		return "", false
-	}
-	if !plainTags[n.Tag] {
-		p.errorf(n, "%s: yaml tag %s is not supported here, want %s", label, n.Tag, want)
-		return "", false
-	}
-	return n.Value, true
-}
-
-// boolean returns a new *bool for a true or false scalar, or nil.
-func (p *parser) boolean(n *yaml.Node, label string) *bool {
-	n = p.deref(n)
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!bool" {
-		switch n.Value {
-		case "true", "True", "TRUE":
-			b := true
-			return &b
-		case "false", "False", "FALSE":
-			b := false
-			return &b
-		}
-	}
-	p.errorf(n, "%s: want true or false, got %s", label, describe(n))
-	return nil
-}
 
 // Top-level keys.
 const (
@@ -352,25 +257,49 @@ func (p *parser) document(n *yaml.Node) *Manifest {
 		return nil
 	}
 	if foreign(n) {
-		var keys []string
-		for i := 0; i+1 < len(n.Content) && len(keys) < 5; i += 2 {
-			if k := p.deref(n.Content[i]); k.Kind == yaml.ScalarNode {
-				keys = append(keys, quote(k.Value))
-			}
-		}
-		got := "an empty mapping"
-		if len(keys) > 0 {
-			got = "a mapping with " + strings.Join(keys, ", ")
-			if len(n.Content) > 10 {
-				got += ", ..."
-			}
-		}
-		p.errorf(n, "not a vpcepctl manifest, want a mapping with version, set and endpoints, got %s", got)
+		p.errorf(n, "not a vpcepctl manifest, want a mapping with version, set and endpoints, got %s", p.firstKeys(n))
 		return nil
 	}
 	m := &Manifest{Pos: p.pos(n), FieldPos: make(map[string]Pos, numTop)}
-	var values [numTop]*yaml.Node
-	var hinted [numTop]bool // suggested for an unknown key: not reported missing too
+	values, hinted := p.topKeys(n, m)
+	p.header(n, m, values, hinted)
+
+	var d *defaults
+	if v := values[topDefaults]; v != nil {
+		d = p.defaults(v)
+	}
+	if v := values[topEndpoints]; v == nil {
+		if !hinted[topEndpoints] {
+			p.errorf(n, "missing endpoints, want a list of endpoints (endpoints: [] declares none)")
+		}
+	} else {
+		p.endpoints(v, m, d)
+	}
+	return m
+}
+
+// firstKeys describes a foreign mapping by its first few keys.
+func (p *parser) firstKeys(n *yaml.Node) string {
+	var keys []string
+	for i := 0; i+1 < len(n.Content) && len(keys) < 5; i += 2 {
+		if k := p.deref(n.Content[i]); k.Kind == yaml.ScalarNode {
+			keys = append(keys, quote(k.Value))
+		}
+	}
+	if len(keys) == 0 {
+		return "an empty mapping"
+	}
+	got := "a mapping with " + strings.Join(keys, ", ")
+	if len(n.Content) > 10 {
+		got += ", ..."
+	}
+	return got
+}
+
+// topKeys collects the values of a manifest's top-level keys, reporting
+// unknown and duplicate keys. hinted marks the keys suggested for an
+// unknown one: they are not reported missing too.
+func (p *parser) topKeys(n *yaml.Node, m *Manifest) (values [numTop]*yaml.Node, hinted [numTop]bool) {
 	p.eachPair(n, func(k, v *yaml.Node, merged bool) {
 		key, ok := p.key(k)
 		if !ok {
@@ -392,7 +321,12 @@ func (p *parser) document(n *yaml.Node) *Manifest {
 		values[f] = v
 		m.FieldPos[key] = p.pos(k)
 	})
+	return values, hinted
+}
 
+// header reads the scalars at the top of a manifest: version, set,
+// region and project_id.
+func (p *parser) header(n *yaml.Node, m *Manifest, values [numTop]*yaml.Node, hinted [numTop]bool) {
 	if v := values[topVersion]; v == nil {
 		if !hinted[topVersion] {
 			p.errorf(n, "missing version, want version: 1")
@@ -432,20 +366,6 @@ func (p *parser) document(n *yaml.Node) *Manifest {
 			m.ProjectID = s
 		}
 	}
-
-	var d *defaults
-	if v := values[topDefaults]; v != nil {
-		d = p.defaults(v)
-	}
-
-	if v := values[topEndpoints]; v == nil {
-		if !hinted[topEndpoints] {
-			p.errorf(n, "missing endpoints, want a list of endpoints (endpoints: [] declares none)")
-		}
-	} else {
-		p.endpoints(v, m, d)
-	}
-	return m
 }
 
 // foreign reports whether mapping n has none of the top-level keys: it is

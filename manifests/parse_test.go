@@ -57,10 +57,10 @@ func TestLimits(t *testing.T) {
 				}
 				return []byte("version: 1\nset: s\nendpoints:\n  - vpc_id: " + testVPC + "\n    endpoint_service_id: " + testService + "\n" + body)
 			}
-			if _, err := Parse("m.yaml", doc(tt.ok)); err != nil {
+			if _, err := parse("m.yaml", doc(tt.ok)); err != nil {
 				t.Errorf("at the limit: %v", err)
 			}
-			_, err := Parse("m.yaml", doc(tt.over))
+			_, err := parse("m.yaml", doc(tt.over))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("over the limit: %v, want %q", err, tt.want)
 			}
@@ -84,7 +84,7 @@ func TestAliases(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			start := time.Now()
-			_, err := Parse("m.yaml", []byte(tt.doc))
+			_, err := parse("m.yaml", []byte(tt.doc))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Parse = %v, want an error containing %q", err, tt.want)
 			}
@@ -147,7 +147,7 @@ func TestDocuments(t *testing.T) {
 			"m.yaml:1:10: version: want 1, got 2\nm.yaml:6:6: set: want a set name of 1 to 36 letters, digits, \"_\" or \"-\", got \"b b\""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			ms, err := Parse("m.yaml", []byte(tt.doc))
+			ms, err := parse("m.yaml", []byte(tt.doc))
 			if got := errText(err); tt.err != "" && got != tt.err || tt.err == "" && err != nil {
 				t.Fatalf("Parse error = %q, want %q", got, tt.err)
 			}
@@ -171,9 +171,9 @@ func TestSyntaxPositions(t *testing.T) {
 		{"a: {b: 1\n", "m.yaml:1:8: yaml: did not find expected ',' or '}'"},
 		{"a: !!binary %%%\n", "m.yaml:1:13: yaml: a plain value cannot start with '%', quote the value"},
 	} {
-		_, err := Parse("m.yaml", []byte(tt.doc))
+		_, err := parse("m.yaml", []byte(tt.doc))
 		if got := errText(err); got != tt.want {
-			t.Errorf("Parse(%q) =\n%s\nwant:\n%s", tt.doc, got, tt.want)
+			t.Errorf("parse(%q) =\n%s\nwant:\n%s", tt.doc, got, tt.want)
 		}
 	}
 }
@@ -202,19 +202,19 @@ func TestSplitYAMLError(t *testing.T) {
 func TestSyntaxPositionsLargeFile(t *testing.T) {
 	data := append(generate(2000), "  - name: a\n   vpc_id: b\n"...)
 	want := "big.yaml:10011:4: yaml: did not find the expected \"-\" of a list item: check the indentation"
-	if _, err := Parse("big.yaml", data); errText(err) != want {
+	if _, err := parse("big.yaml", data); errText(err) != want {
 		t.Errorf("Parse = %v, want %s", err, want)
 	}
 	data = append(generate(2000), "  - name: [a\n"...)
 	want = "big.yaml:10010:12: yaml: did not find expected ',' or ']'"
-	if _, err := Parse("big.yaml", data); errText(err) != want {
+	if _, err := parse("big.yaml", data); errText(err) != want {
 		t.Errorf("Parse = %v, want %s", err, want)
 	}
 
 	defer func(n int) { maxLocateBytes = n }(maxLocateBytes)
 	maxLocateBytes = len(data)
 	want = "big.yaml:10010:3: yaml: did not find expected ',' or ']'"
-	if _, err := Parse("big.yaml", data); errText(err) != want {
+	if _, err := parse("big.yaml", data); errText(err) != want {
 		t.Errorf("Parse over budget = %v, want %s", err, want)
 	}
 }

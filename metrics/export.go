@@ -62,9 +62,6 @@ func NewRun() *Run {
 // Group adds a label to the push's grouping key (beyond job).
 func (r *Run) Group(k, v string) { r.grouping[k] = v }
 
-// Grouping returns the grouping key's labels beyond job.
-func (r *Run) Grouping() map[string]string { return r.grouping }
-
 // Serve serves /metrics on addr until Close, and returns the address it
 // listens on (a port 0 is chosen by the system).
 func (r *Run) Serve(addr string) (net.Addr, error) {

@@ -229,80 +229,108 @@ func (c *Client) listOnce(ctx context.Context, opts ListOptions) ([]vpcep.Endpoi
 	if size < 2 {
 		return nil, c.listError(errors.New("pages of one endpoint cannot be stitched"))
 	}
-	overlap := min(max(size/20, 1), 50)
-	stride := size - overlap
-	maxPages := bound/stride + 3
+	l := &listing{c: c, opts: opts, first: first, size: size, bound: bound}
+	l.overlap = min(max(size/20, 1), 50)
+	l.stride = size - l.overlap
+	if err := l.plan(ctx); err != nil {
+		return nil, err
+	}
+	return l.stitch(ctx)
+}
 
-	// The pages total_count announces, read concurrently.
-	planned := make([]*page, min(max((first.total-size+stride-1)/stride, 0), maxPages))
-	conc := opts.Concurrency
+// listing is the state of one listOnce beyond its first page.
+type listing struct {
+	c                     *Client
+	opts                  ListOptions
+	first                 *page
+	size, stride, overlap int
+	bound                 int
+	planned               []*page // read concurrently, in offset order
+	out                   []vpcep.Endpoint
+	seen                  map[string]bool
+}
+
+// plan reads the pages total_count announces, concurrently.
+func (l *listing) plan(ctx context.Context) error {
+	maxPages := l.bound/l.stride + 3
+	l.planned = make([]*page, min(max((l.first.total-l.size+l.stride-1)/l.stride, 0), maxPages))
+	conc := l.opts.Concurrency
 	if conc <= 0 {
 		conc = 4
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(conc)
-	for i := range planned {
+	for i := range l.planned {
 		g.Go(func() error {
-			p, err := c.listPage(gctx, opts, (i+1)*stride)
-			planned[i] = p
+			p, err := l.c.listPage(gctx, l.opts, (i+1)*l.stride)
+			l.planned[i] = p
 			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return err
 	}
-	for _, p := range planned {
-		if err := c.checkOffset(first, p); err != nil {
-			return nil, err
+	for _, p := range l.planned {
+		if err := l.c.checkOffset(l.first, p); err != nil {
+			return err
 		}
 	}
+	return nil
+}
 
-	read := []*page{first}
-	out := make([]vpcep.Endpoint, 0, min(max(first.total, size), bound))
-	seen := make(map[string]bool, cap(out))
-	accept := func(p *page) error {
-		for _, e := range p.eps {
-			if !seen[e.ID] {
-				seen[e.ID] = true
-				out = append(out, e)
-			}
+// accept adds a page's endpoints not seen before.
+func (l *listing) accept(p *page) error {
+	for _, e := range p.eps {
+		if !l.seen[e.ID] {
+			l.seen[e.ID] = true
+			l.out = append(l.out, e)
 		}
-		if len(out) > bound {
-			return c.listError(fmt.Errorf("more than %d endpoints listed: the pages do not end", bound))
-		}
-		return nil
 	}
-	if err := accept(first); err != nil {
+	if len(l.out) > l.bound {
+		return l.c.listError(fmt.Errorf("more than %d endpoints listed: the pages do not end", l.bound))
+	}
+	return nil
+}
+
+// stitch links the pages from the first to a short one: a planned page
+// where it links, otherwise one read for it (listLink).
+func (l *listing) stitch(ctx context.Context) ([]vpcep.Endpoint, error) {
+	l.out = make([]vpcep.Endpoint, 0, min(max(l.first.total, l.size), l.bound))
+	l.seen = make(map[string]bool, cap(l.out))
+	if err := l.accept(l.first); err != nil {
 		return nil, err
 	}
-	prev, next := first, 0 // next: the first planned page not yet used
-	for !prev.final(size) {
-		if len(read) > maxPages+len(planned) {
-			return nil, c.listError(fmt.Errorf("more than %d pages: the pages do not end", len(read)))
+	maxPages := l.bound/l.stride + 3 + len(l.planned)
+	read := []*page{l.first}
+	prev, next := l.first, 0 // next: the first planned page not yet used
+	for !prev.final(l.size) {
+		if len(read) > maxPages {
+			return nil, l.c.listError(fmt.Errorf("more than %d pages: the pages do not end", len(read)))
 		}
-		for next < len(planned) && planned[next].offset <= prev.offset {
+		for next < len(l.planned) && l.planned[next].offset <= prev.offset {
 			next++
 		}
 		var p *page
-		if next < len(planned) && links(prev, planned[next], size) {
-			p = planned[next]
+		if next < len(l.planned) && links(prev, l.planned[next], l.size) {
+			p = l.planned[next]
 			next++
 		} else {
 			var atStride *page
-			if next < len(planned) && planned[next].offset == prev.offset+stride {
-				atStride = planned[next]
+			if next < len(l.planned) && l.planned[next].offset == prev.offset+l.stride {
+				atStride = l.planned[next]
 			}
-			if p, err = c.listLink(ctx, opts, first, prev, size, stride, overlap, atStride); err != nil {
+			var err error
+			if p, err = l.c.listLink(ctx, l.opts, l.first, prev, l.size, l.stride, l.overlap, atStride); err != nil {
 				return nil, err
 			}
 		}
 		read = append(read, p)
-		if err := accept(p); err != nil {
+		if err := l.accept(p); err != nil {
 			return nil, err
 		}
 		prev = p
 	}
-	return out, checkCount(out, append(read, planned...))
+	return l.out, checkCount(l.out, append(read, l.planned...))
 }
 
 // listLink reads the page that follows prev: at the stride (or takes the

@@ -2,7 +2,6 @@ package otc
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,8 +12,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
-
-	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // This file holds the IAM token source: one token per project, fetched
@@ -196,52 +193,6 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-type tokenRequest struct {
-	Auth struct {
-		Identity struct {
-			Methods  []string `json:"methods"`
-			Password struct {
-				User struct {
-					Name     string `json:"name"`
-					Password string `json:"password"`
-					Domain   struct {
-						Name string `json:"name"`
-					} `json:"domain"`
-				} `json:"user"`
-			} `json:"password"`
-		} `json:"identity"`
-		Scope struct {
-			Project struct {
-				ID     string `json:"id,omitempty"`
-				Name   string `json:"name,omitempty"`
-				Domain *struct {
-					Name string `json:"name"`
-				} `json:"domain,omitempty"`
-			} `json:"project"`
-		} `json:"scope"`
-	} `json:"auth"`
-}
-
-type tokenResponse struct {
-	Token struct {
-		ExpiresAt string `json:"expires_at"`
-		IssuedAt  string `json:"issued_at"`
-		Project   struct {
-			ID   string `json:"id"`
-			Name string `json:"name"`
-		} `json:"project"`
-		Catalog []struct {
-			Type      string `json:"type"`
-			Endpoints []struct {
-				Interface string `json:"interface"`
-				Region    string `json:"region"`
-				RegionID  string `json:"region_id"`
-				URL       string `json:"url"`
-			} `json:"endpoints"`
-		} `json:"catalog"`
-	} `json:"token"`
-}
-
 func tokenKey(projectID, projectName string) string {
 	if projectID != "" {
 		return projectID
@@ -305,31 +256,13 @@ func isContextError(err error) bool {
 }
 
 func (s *tokenSource) fetch(ctx context.Context, projectID, projectName string) (*token, error) {
-	var body tokenRequest
-	id := &body.Auth.Identity
-	id.Methods = []string{"password"}
-	id.Password.User.Name = s.creds.Username
-	id.Password.User.Password = s.creds.Password
-	id.Password.User.Domain.Name = s.creds.UserDomainName
-	if projectID != "" {
-		body.Auth.Scope.Project.ID = projectID
-	} else {
-		body.Auth.Scope.Project.Name = projectName
-		body.Auth.Scope.Project.Domain = &struct {
-			Name string `json:"name"`
-		}{s.creds.UserDomainName}
-	}
-	b, err := json.Marshal(body)
-	if err != nil {
-		return nil, fmt.Errorf("token: %w", err)
-	}
 	u := strings.TrimRight(s.creds.AuthURL, "/")
 	if !strings.HasSuffix(u, "/v3") {
 		u += "/v3"
 	}
 	st := &tokenState{server: serverURL(u, true)}
 	ctx = context.WithValue(ctx, tokenStateKey{}, st)
-	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, u+"/auth/tokens", b)
+	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, u+"/auth/tokens", s.requestBody(projectID, projectName))
 	if err != nil {
 		return nil, fmt.Errorf("token: %w", redactURLError(err))
 	}
@@ -354,8 +287,8 @@ func (s *tokenSource) fetch(ctx context.Context, projectID, projectName string) 
 		}
 		return nil, &NetError{Op: OpToken, Sent: true, Err: err, URL: st.server, Attempts: st.n}
 	}
-	t := &token{value: resp.Header.Get("X-Subject-Token"), catalog: map[string]string{}, fetched: s.now()}
-	s.redactor.Add(t.value) // before anything could print it
+	value := resp.Header.Get("X-Subject-Token")
+	s.redactor.Add(value) // before anything could print it
 	if resp.StatusCode/100 != 2 {
 		e := decodeError(OpToken, resp, data)
 		e.redact(s.redactor)
@@ -368,37 +301,10 @@ func (s *tokenSource) fetch(ctx context.Context, projectID, projectName string) 
 	if err != nil {
 		return nil, &ResponseError{Op: OpToken, Status: resp.StatusCode, URL: st.server, Err: err}
 	}
-	if t.value == "" {
+	if value == "" {
 		return nil, &ResponseError{Op: OpToken, Status: resp.StatusCode, Err: errors.New("no X-Subject-Token header")}
 	}
-	t.projectID = firstNonEmpty(tr.Token.Project.ID, projectID)
-	if tr.Token.ExpiresAt != "" {
-		if exp, err := vpcep.ParseTime(tr.Token.ExpiresAt); err == nil {
-			t.expires = exp
-			// The lifetime in IAM's own clock, counted from now in this
-			// machine's: a skewed clock does not shorten it.
-			if iss, err := vpcep.ParseTime(tr.Token.IssuedAt); err == nil && exp.After(iss) {
-				t.skew = t.fetched.Sub(iss)
-				t.expires = t.fetched.Add(exp.Sub(iss))
-			}
-			s.schedule(t)
-		}
-	}
-	for _, c := range tr.Token.Catalog {
-		if c.Type != "vpcep" {
-			continue
-		}
-		for _, e := range c.Endpoints {
-			if e.Interface != "" && e.Interface != "public" || e.URL == "" {
-				continue
-			}
-			r := firstNonEmpty(e.Region, e.RegionID)
-			if _, dup := t.catalog[r]; !dup {
-				t.catalog[r] = BaseURL(e.URL)
-			}
-		}
-	}
-	return t, nil
+	return s.newToken(value, tr, projectID), nil
 }
 
 // schedule sets when t is to be renewed, and reports (once per run) a
@@ -428,24 +334,4 @@ func describeLife(d time.Duration) string {
 		return (-d).Round(time.Second).String() + " before it was issued"
 	}
 	return d.Round(time.Second).String() + " after it was issued"
-}
-
-// decodeToken reads an IAM token answer: an object with a token object
-// (project and catalog may be missing: the caller falls back to the
-// project it asked for and to --endpoint).
-func decodeToken(data []byte) (*tokenResponse, error) {
-	var raw struct {
-		Token *json.RawMessage `json:"token"`
-	}
-	if err := vpcep.DecodeObject("a token", data, &raw); err != nil {
-		return nil, err
-	}
-	if raw.Token == nil {
-		return nil, vpcep.NotDocument("no token object in a token answer")
-	}
-	var tr tokenResponse
-	if err := vpcep.DecodeObject("a token", data, &tr); err != nil {
-		return nil, err
-	}
-	return &tr, nil
 }

@@ -564,7 +564,10 @@ func TestFieldDiffs(t *testing.T) {
 	d := want("p", "a", func(d *manifests.Endpoint) {
 		d.PortIP, d.EnableWhitelist, d.Whitelist = "10.0.0.5", ptr(true), []string{"10.0.0.0/8"}
 	})
-	got := FieldDiffs(d, svcIf, &vpcep.Endpoint{EndpointServiceID: svcIf.ID, VPCID: vpc1, SubnetID: subB, IP: "10.0.0.6"})
+	var got []string
+	for _, f := range fieldDiffs(d, svcIf, &vpcep.Endpoint{EndpointServiceID: svcIf.ID, VPCID: vpc1, SubnetID: subB, IP: "10.0.0.6"}, nil) {
+		got = append(got, f.String())
+	}
 	w := []string{
 		"subnet_id " + subB + " -> " + subA,
 		"port_ip 10.0.0.6 -> 10.0.0.5",
@@ -572,6 +575,6 @@ func TestFieldDiffs(t *testing.T) {
 		"enable_whitelist false -> true",
 	}
 	if !reflect.DeepEqual(got, w) {
-		t.Errorf("FieldDiffs = %q, want %q", got, w)
+		t.Errorf("fieldDiffs = %q, want %q", got, w)
 	}
 }

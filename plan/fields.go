@@ -59,17 +59,6 @@ func joinDiffs(ds []fieldDiff) string {
 	return b.String()
 }
 
-// FieldDiffs lists the immutable fields in which cur differs from d, each
-// as "field current -> desired". Only fields that d sets and the service
-// type uses are compared.
-func FieldDiffs(d *manifests.Endpoint, s *vpcep.Service, cur *vpcep.Endpoint) []string {
-	var out []string
-	for _, f := range fieldDiffs(d, s, cur, nil) {
-		out = append(out, f.String())
-	}
-	return out
-}
-
 // fieldDiffs appends the differences to dst. It allocates only for a
 // difference it reports.
 func fieldDiffs(d *manifests.Endpoint, s *vpcep.Service, cur *vpcep.Endpoint, dst []fieldDiff) []fieldDiff {

@@ -3,6 +3,8 @@ package plan
 import (
 	"bytes"
 	"testing"
+
+	"github.com/vpcepctl/vpcepctl/internal/testkit"
 )
 
 // TestGolden renders the scenario of every action and every status, with
@@ -26,7 +28,7 @@ func TestGolden(t *testing.T) {
 			if err := WriteText(&text, p, TextOptions{Color: tc.color}); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.name+".txt.golden", text.Bytes())
+			testkit.Golden(t, "testdata/"+tc.name+".txt.golden", text.Bytes())
 			if tc.color {
 				return
 			}
@@ -34,7 +36,7 @@ func TestGolden(t *testing.T) {
 			if err := WriteJSON(&js, p); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.name+".json.golden", js.Bytes())
+			testkit.Golden(t, "testdata/"+tc.name+".json.golden", js.Bytes())
 		})
 	}
 }

@@ -2,40 +2,12 @@ package plan
 
 import (
 	"bytes"
-	"flag"
 	"hash/fnv"
-	"os"
-	"path/filepath"
-	"testing"
 	"time"
 
 	"github.com/vpcepctl/vpcepctl/manifests"
 	"github.com/vpcepctl/vpcepctl/vpcep"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
-
-// golden compares got with testdata/name, or writes it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./plan -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs (go test ./plan -update rewrites it)\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 const (
 	projA  = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"

@@ -27,7 +27,7 @@ func BenchmarkList100k(b *testing.B) {
 			Tags: []vpcep.Tag{{Key: "vpcepctl-set", Value: "bench"}, {Key: "vpcepctl-name", Value: fmt.Sprintf("ep-%06d", i)}},
 		})
 		if i%10 == 0 {
-			c.Add(time.Second)
+			c.Advance(time.Second)
 		}
 	}
 	srv := httptest.NewServer(s.Handler())

@@ -48,7 +48,7 @@ func TestCommitDelay(t *testing.T) {
 	seen := map[string]bool{}
 	var late int
 	for step := range 40 {
-		e.clock.Add(time.Second)
+		e.clock.Advance(time.Second)
 		for _, ep := range e.sim.Endpoints(ProjectID) {
 			if seen[ep.ID] {
 				continue
@@ -91,7 +91,7 @@ func TestCommitDelaySaveLoad(t *testing.T) {
 	if n := len(s2.Endpoints(ProjectID)); n != 0 {
 		t.Fatalf("%d endpoints before the commit time", n)
 	}
-	e.clock.Add(10 * time.Second)
+	e.clock.Advance(10 * time.Second)
 	got := s2.Endpoints(ProjectID)
 	if len(got) != 1 || got[0].Tags[0].Value != "late" {
 		t.Fatalf("after the commit time: %+v, want the late endpoint", got)
@@ -117,7 +117,7 @@ func TestTieOrderRandom(t *testing.T) {
 	for i := range 300 {
 		e.sim.Put(ProjectID, vpcep.Endpoint{EndpointServiceID: ServiceInterfaceID, VPCID: vpcA, SubnetID: subnetA})
 		if i%30 == 29 {
-			e.clock.Add(time.Second)
+			e.clock.Advance(time.Second)
 		}
 	}
 	ids := func(l vpcep.ListEndpointsResponse) []string {
@@ -176,7 +176,7 @@ func TestGetLag(t *testing.T) {
 	if l := e.list("limit=10"); l.TotalCount != 1 {
 		t.Fatalf("list right after create: %d endpoints, want 1", l.TotalCount)
 	}
-	e.clock.Add(3 * time.Second)
+	e.clock.Advance(3 * time.Second)
 	if _, r := e.get(ep.ID); r.status != 200 {
 		t.Errorf("GET after the lag = %d, want 200", r.status)
 	}

@@ -13,39 +13,19 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/vpcepctl/vpcepctl/internal/testkit"
 	"github.com/vpcepctl/vpcepctl/vpcep"
 )
-
-// clock is a settable time source for Options.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2025, 5, 6, 7, 8, 9, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // env is a simulator served by httptest with a token for ProjectID.
 type env struct {
 	t     *testing.T
 	sim   *Sim
 	srv   *httptest.Server
-	clock *clock
+	clock *testkit.Clock
 	token string
 }
 
@@ -241,3 +221,6 @@ func testSign(req *http.Request, body []byte, ak, sk string, t time.Time) {
 		ak, strings.Join(names, ";"), m.Sum(nil)))
 	req.Header.Del("Host") // net/http sends req.Host, taken from the URL
 }
+
+// newClock is the simulator tests' clock, at a fixed start.
+func newClock() *testkit.Clock { return testkit.NewClock(time.Date(2025, 5, 6, 7, 8, 9, 0, time.UTC)) }

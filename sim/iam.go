@@ -34,21 +34,17 @@ type authRequest struct {
 				} `json:"user"`
 			} `json:"password"`
 		} `json:"identity"`
-		Scope struct {
-			Project *struct {
-				ID     string `json:"id"`
-				Name   string `json:"name"`
-				Domain *struct {
-					ID   string `json:"id"`
-					Name string `json:"name"`
-				} `json:"domain"`
-			} `json:"project"`
-			Domain *struct {
-				ID   string `json:"id"`
-				Name string `json:"name"`
-			} `json:"domain"`
-		} `json:"scope"`
+		Scope authScope `json:"scope"`
 	} `json:"auth"`
+}
+
+type authScope struct {
+	Project *struct {
+		ID     string `json:"id"`
+		Name   string `json:"name"`
+		Domain *ref   `json:"domain"`
+	} `json:"project"`
+	Domain *ref `json:"domain"`
 }
 
 type ref struct {
@@ -125,24 +121,9 @@ func (s *Sim) issueToken(r *http.Request, body []byte) response {
 	if !userOK {
 		return iamError(http.StatusUnauthorized, "Unauthorized", "The username or password is wrong.")
 	}
-	projectID := ""
-	switch sc := req.Auth.Scope; {
-	case sc.Project != nil:
-		for pid, name := range projectNames {
-			if sc.Project.ID != "" && sc.Project.ID == pid || sc.Project.ID == "" && sc.Project.Name == name {
-				projectID = pid
-			}
-		}
-		if d := sc.Project.Domain; d != nil && d.Name != DomainName && d.ID != DomainID {
-			projectID = ""
-		}
-		if projectID == "" {
-			return iamError(http.StatusUnauthorized, "Unauthorized", "The request you have made requires authentication.")
-		}
-	case sc.Domain != nil:
-		if sc.Domain.Name != DomainName && sc.Domain.ID != DomainID {
-			return iamError(http.StatusUnauthorized, "Unauthorized", "The request you have made requires authentication.")
-		}
+	projectID, ok := scopeProject(req.Auth.Scope)
+	if !ok {
+		return iamError(http.StatusUnauthorized, "Unauthorized", "The request you have made requires authentication.")
 	}
 
 	now := s.now()
@@ -162,6 +143,37 @@ func (s *Sim) issueToken(r *http.Request, body []byte) response {
 	s.tokens[tok] = token{projectID: projectID, expires: now.Add(ttl)}
 	s.mu.Unlock()
 
+	out := tokenDocument(r, now, ttl, projectID)
+	resp := jsonResponse(http.StatusCreated, out)
+	resp.header = http.Header{"X-Subject-Token": {tok}}
+	return resp
+}
+
+// scopeProject reads the scope of a token request: the project it names
+// (by ID, or by name in the user's domain), or "" for a domain scope.
+// ok is false when the scope names nothing this cloud has.
+func scopeProject(sc authScope) (projectID string, ok bool) {
+	switch {
+	case sc.Project != nil:
+		for pid, name := range projectNames {
+			if sc.Project.ID != "" && sc.Project.ID == pid || sc.Project.ID == "" && sc.Project.Name == name {
+				projectID = pid
+			}
+		}
+		if d := sc.Project.Domain; d != nil && d.Name != DomainName && d.ID != DomainID {
+			projectID = ""
+		}
+		return projectID, projectID != ""
+	case sc.Domain != nil:
+		return "", sc.Domain.Name == DomainName || sc.Domain.ID == DomainID
+	}
+	return "", true
+}
+
+// tokenDocument is the body of a token answer issued at now: the user,
+// the scope, and a catalog whose URLs point back at the server that r
+// reached. ?nocatalog leaves the catalog out.
+func tokenDocument(r *http.Request, now time.Time, ttl time.Duration, projectID string) tokenBody {
 	var out tokenBody
 	t := &out.Token
 	t.Methods = []string{"password"}
@@ -197,9 +209,7 @@ func (s *Sim) issueToken(r *http.Request, body []byte) response {
 	if r.URL.Query().Get("nocatalog") == "" {
 		t.Catalog = catalog
 	}
-	resp := jsonResponse(http.StatusCreated, out)
-	resp.header = http.Header{"X-Subject-Token": {tok}}
-	return resp
+	return out
 }
 
 // checkToken reports the problem with a token for project pid, or nil.

@@ -194,11 +194,11 @@ func TestAsyncStatus(t *testing.T) {
 	a := e.create(createReq(vpcA, subnetA))
 	p := e.create(vpcep.CreateEndpointRequest{EndpointServiceID: ServiceApprovalID, VPCID: vpcA, SubnetID: subnetA})
 
-	e.clock.Add(59 * time.Second)
+	e.clock.Advance(59 * time.Second)
 	if got, _ := e.get(a.ID); got.Status != vpcep.StatusCreating || got.IP != "" {
 		t.Errorf("after 59s: %s ip %q, want creating without ip", got.Status, got.IP)
 	}
-	e.clock.Add(time.Second)
+	e.clock.Advance(time.Second)
 	got, _ := e.get(a.ID)
 	if got.Status != vpcep.StatusAccepted || got.IP == "" || !got.UpdatedAt.After(got.CreatedAt.Time) {
 		t.Errorf("after 60s: %+v, want accepted with ip and later updated_at", got)
@@ -225,7 +225,7 @@ func TestAsyncStatus(t *testing.T) {
 	if l := e.list(""); l.TotalCount != 2 {
 		t.Errorf("total while deleting = %d, want 2", l.TotalCount)
 	}
-	e.clock.Add(time.Minute)
+	e.clock.Advance(time.Minute)
 	if _, r := e.get(a.ID); r.status != 404 || r.errorCode() != "EndPoint.2006" {
 		t.Errorf("after deletion: %d %s, want 404 EndPoint.2006", r.status, r.body)
 	}
@@ -261,7 +261,7 @@ func TestListPaging(t *testing.T) {
 		}
 		e.sim.Put(ProjectID, vpcep.Endpoint{EndpointServiceID: svc, VPCID: vpc, SubnetID: subnetA})
 		if i%3 == 0 { // several endpoints share a created_at
-			e.clock.Add(time.Second)
+			e.clock.Advance(time.Second)
 		}
 	}
 	want := e.sim.Endpoints(ProjectID)
@@ -308,7 +308,7 @@ func TestListPaging(t *testing.T) {
 		t.Errorf("id filter = %+v", l)
 	}
 	// Touch one endpoint: it sorts last by updated_at.
-	e.clock.Add(time.Hour)
+	e.clock.Advance(time.Hour)
 	if r := e.call("POST", pp("/endpoint/"+want[0].ID+"/tags/action"), `{"action":"create","tags":[{"key":"a","value":"b"}]}`); r.status != 204 {
 		t.Fatalf("tag = %d %s", r.status, r.body)
 	}
@@ -338,9 +338,9 @@ func TestQuota(t *testing.T) {
 	if qr := e.call("GET", pp("/quotas"), nil); !strings.Contains(string(qr.body), `"endpoint_service"`) {
 		t.Errorf("quota without type = %s", qr.body)
 	}
-	e.clock.Add(time.Millisecond) // settle
+	e.clock.Advance(time.Millisecond) // settle
 	e.call("DELETE", pp("/vpc-endpoints/"+ids[0]), nil)
-	e.clock.Add(time.Millisecond) // gone
+	e.clock.Advance(time.Millisecond) // gone
 	e.create(createReq(vpcA, subnetA))
 	e.sim.SetOptions(Options{Now: e.clock.Now}) // default quota 50
 	if r := e.call("POST", pp("/vpc-endpoints"), createReq(vpcA, subnetA)); r.status != 200 {
@@ -409,7 +409,7 @@ func TestLostResponses(t *testing.T) {
 	if len(eps) != 12 {
 		t.Fatalf("committed creates = %d, want 12 although no client saw an answer", len(eps))
 	}
-	e.clock.Add(time.Minute)
+	e.clock.Advance(time.Minute)
 	req, _ := http.NewRequest("DELETE", e.srv.URL+pp("/vpc-endpoints/"+eps[0].ID), nil)
 	req.Header.Set("X-Auth-Token", e.token)
 	if resp, err := e.srv.Client().Do(req); err == nil {
@@ -451,7 +451,7 @@ func TestFailedRate(t *testing.T) {
 	if ep.Status != vpcep.StatusCreating {
 		t.Errorf("create says %s, want creating", ep.Status)
 	}
-	e.clock.Add(time.Second)
+	e.clock.Advance(time.Second)
 	got, _ := e.get(ep.ID)
 	if got.Status != vpcep.StatusFailed || len(got.Error) != 1 || !strings.HasPrefix(got.Error[0].ErrorCode, "EndPoint.") || got.Error[0].ErrorMessage == "" {
 		t.Errorf("failed endpoint = %+v", got)
@@ -528,11 +528,11 @@ func TestTokens(t *testing.T) {
 		t.Errorf("domain token on VPCEP = %d %s", r.status, r.body)
 	}
 
-	e.clock.Add(59 * time.Minute)
+	e.clock.Advance(59 * time.Minute)
 	if r := e.call("GET", pp("/vpc-endpoints"), nil); r.status != 200 {
 		t.Errorf("token before expiry = %d", r.status)
 	}
-	e.clock.Add(time.Minute)
+	e.clock.Advance(time.Minute)
 	if r := e.call("GET", pp("/vpc-endpoints"), nil); r.status != 401 || r.errorCode() != "EndPoint.0003" {
 		t.Errorf("expired token = %d %s, want 401 EndPoint.0003", r.status, r.body)
 	}
@@ -630,7 +630,7 @@ func TestSaveLoad(t *testing.T) {
 	}
 
 	a := e.create(createReq(vpcA, subnetA, vpcep.Tag{Key: "vpcepctl-name", Value: "a"}))
-	e.clock.Add(time.Minute)
+	e.clock.Advance(time.Minute)
 	b := e.create(createReq(vpcA, subnetA)) // still creating when saved
 	e.call("DELETE", pp("/vpc-endpoints/"+a.ID), nil)
 	e.sim.Put(ProjectID2, vpcep.Endpoint{EndpointServiceID: ServiceOBSID, VPCID: vpcB, Status: vpcep.StatusRejected})
@@ -649,7 +649,7 @@ func TestSaveLoad(t *testing.T) {
 		}
 	}
 	// Settling continues from the saved times, not the new AcceptAfter.
-	e.clock.Add(time.Minute)
+	e.clock.Advance(time.Minute)
 	got := s2.Endpoints(ProjectID)
 	if len(got) != 1 || got[0].ID != b.ID || got[0].Status != vpcep.StatusAccepted {
 		t.Errorf("after a minute: %+v, want only %s accepted", got, b.ID)
@@ -831,7 +831,7 @@ func TestMetrics(t *testing.T) {
 	e := newEnv(t, Options{})
 	e.create(createReq(vpcA, subnetA))
 	e.call("GET", pp("/vpc-endpoints"), nil)
-	e.clock.Add(time.Second)
+	e.clock.Advance(time.Second)
 	m := scrape(t, e)
 	for _, want := range []string{
 		`vpcepctl_sim_requests_total{code="200",route="create"} 1`,
@@ -896,7 +896,7 @@ func TestConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for i := range 25 {
 				r := e.call("POST", pp("/vpc-endpoints"), createReq(vpcA, subnetA, vpcep.Tag{Key: "w", Value: fmt.Sprint(w)}))
-				e.clock.Add(time.Millisecond)
+				e.clock.Advance(time.Millisecond)
 				e.call("GET", pp("/vpc-endpoints?limit=1000&sort_dir=asc"), nil)
 				var ep vpcep.Endpoint
 				if json.Unmarshal(r.body, &ep) == nil && ep.ID != "" && i%2 == 0 {
@@ -908,7 +908,7 @@ func TestConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	e.clock.Add(time.Second)
+	e.clock.Advance(time.Second)
 	if n := len(e.sim.Endpoints(ProjectID)); n > 50 {
 		t.Errorf("%d endpoints over the quota of 50", n)
 	}
