@@ -23,8 +23,10 @@ demo: build
 	@echo '== vpcepctl plan again: nothing left to do'
 	$(BIN) --sim --sim-state $(DEMO_STATE) plan -f examples/manifests --detailed-exitcode
 
+# VPCEPCTL_LOAD_TEST=1 adds the two-process load test (minutes), which a
+# plain go test ./... skips.
 test:
-	$(GO) test -race -count=1 -timeout 9m ./...
+	VPCEPCTL_LOAD_TEST=1 $(GO) test -race -count=1 -timeout 9m ./...
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vpcepctl/vpcepctl/apply"
+	"github.com/vpcepctl/vpcepctl/internal/term"
 	"github.com/vpcepctl/vpcepctl/manifests"
 	"github.com/vpcepctl/vpcepctl/plan"
 )
@@ -116,7 +117,7 @@ func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error
 	if err := a.printPlan(p, "text", planOut); err != nil {
 		return rm.done(err, false)
 	}
-	if p.Summary.Changes() > 0 && planFile == "" && !f.yes && isTerminal(a.stdin) {
+	if p.Summary.Changes() > 0 && planFile == "" && !f.yes && term.IsTerminal(a.stdin) {
 		ok, err := confirm(a.stdin, a.stderr, p)
 		if err != nil || !ok {
 			return rm.done(&exitError{exitFailure, errors.New("apply cancelled")}, false)
@@ -125,7 +126,7 @@ func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error
 	if p.Summary.Changes() == 0 {
 		fmt.Fprintln(a.stderr, "No changes to apply.")
 	}
-	prog := a.newProgress()
+	prog := term.NewProgress(a.status, a.log)
 	rep := s.Apply(ctx, p, apply.Options{
 		Concurrency:  f.client.concurrency,
 		CommitWindow: f.commitWindow,
@@ -134,9 +135,9 @@ func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error
 		PollInterval: f.pollInterval(a.sim),
 		FailFast:     f.failFast,
 		Grace:        f.grace,
-		Progress:     prog.update,
+		Progress:     prog.Update,
 	})
-	prog.finish()
+	prog.Finish()
 	err = a.writeReport(rep, f)
 	if err == nil && !rep.OK() && !rep.Interrupted {
 		err = &exitError{code: exitFailure, err: fmt.Errorf("%d of %d changes failed", rep.Summary.Failed, len(rep.Results))}

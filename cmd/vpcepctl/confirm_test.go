@@ -30,16 +30,3 @@ func TestConfirm(t *testing.T) {
 		}
 	}
 }
-
-func TestStatusLineKeepsBarBelowLogs(t *testing.T) {
-	var out strings.Builder
-	s := &statusLine{w: &out}
-	_, _ = s.Write([]byte("before\n"))
-	s.set("[==  ] 1/2")
-	_, _ = s.Write([]byte("log line\n"))
-	s.clear()
-	want := "before\n\r\x1b[K[==  ] 1/2\r\x1b[Klog line\n[==  ] 1/2\r\x1b[K"
-	if out.String() != want {
-		t.Errorf("terminal output = %q, want %q", out.String(), want)
-	}
-}

@@ -33,6 +33,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/vpcepctl/vpcepctl/apply"
+	"github.com/vpcepctl/vpcepctl/internal/testkit"
 	"github.com/vpcepctl/vpcepctl/metrics"
 	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/plan"
@@ -62,24 +63,6 @@ const (
 	paymentsService = "2da0fe8f-5cb7-4d93-bb35-dc05334da1be"
 )
 
-// requireTool returns the path of an external tool the test needs. When it
-// is missing the test is skipped, or fails under CI=true, where
-// .ci/install-deps must have installed it. (A copy of the one in
-// examples/examples_test.go: tests cannot import each other.)
-func requireTool(t testing.TB, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	msg := name + " not installed: .ci/install-deps installs it"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg + " (under CI=true this test fails)")
-	return ""
-}
-
 // freeAddr returns a loopback address nobody listens on (any more).
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -96,7 +79,7 @@ func freeAddr(t *testing.T) string {
 // port, without persistence, until the test ends; it returns its base URL.
 func startPushgateway(t *testing.T) string {
 	t.Helper()
-	bin := requireTool(t, "prometheus-pushgateway")
+	bin := testkit.RequireTool(t, "prometheus-pushgateway")
 	addr := freeAddr(t)
 	var logs syncBuffer
 	cmd := exec.CommandContext(t.Context(), bin, "--web.listen-address="+addr, "--persistence.file=", "--log.level=warn")
@@ -173,7 +156,7 @@ func parseTextfile(t *testing.T, path string) map[string]*dto.MetricFamily {
 // checkMetrics runs promtool check metrics on text (an exposition).
 func checkMetrics(t *testing.T, text []byte) {
 	t.Helper()
-	bin := requireTool(t, "promtool")
+	bin := testkit.RequireTool(t, "promtool")
 	cmd := exec.Command(bin, "check", "metrics")
 	cmd.Stdin = bytes.NewReader(text)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -397,7 +380,7 @@ func jsonLogAddr(t *testing.T, r *cliRun) string {
 // a registry with every family, label combination and last success, and
 // the metrics file of a real apply.
 func TestMetricsPromtool(t *testing.T) {
-	requireTool(t, "promtool")
+	testkit.RequireTool(t, "promtool")
 	t.Run("registry", func(t *testing.T) {
 		reg := prometheus.NewRegistry()
 		m := metrics.New(reg)

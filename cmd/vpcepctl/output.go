@@ -14,6 +14,7 @@ import (
 	"io/fs"
 
 	"github.com/vpcepctl/vpcepctl/internal/outfile"
+	"github.com/vpcepctl/vpcepctl/internal/term"
 )
 
 // File modes of the outputs.
@@ -65,4 +66,10 @@ func render(write func(io.Writer) error) ([]byte, error) {
 	var b bytes.Buffer
 	err := write(&b)
 	return b.Bytes(), err
+}
+
+// color reports whether to colour output on w: a terminal, and NO_COLOR
+// unset.
+func (a *app) color(w io.Writer) bool {
+	return term.IsTerminal(w) && a.getenv("NO_COLOR") == "" && a.getenv("TERM") != "dumb"
 }

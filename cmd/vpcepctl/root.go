@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/vpcepctl/vpcepctl/internal/term"
 	"github.com/vpcepctl/vpcepctl/manifests"
 	"github.com/vpcepctl/vpcepctl/metrics"
 	"github.com/vpcepctl/vpcepctl/otc"
@@ -58,9 +59,9 @@ type app struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	log            *slog.Logger
-	status         *statusLine   // stderr on a terminal: logs and the progress bar share it
-	redactor       *otc.Redactor // the run's secrets
-	pushFromArgv   bool          // --pushgateway was given on the command line
+	status         *term.StatusLine // stderr on a terminal: logs and the progress bar share it
+	redactor       *otc.Redactor    // the run's secrets
+	pushFromArgv   bool             // --pushgateway was given on the command line
 
 	sim        bool
 	simState   string
@@ -255,8 +256,8 @@ func (a *app) setupLogger() error {
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	var out io.Writer = a.stderr
-	if isTerminal(a.stderr) {
-		a.status = &statusLine{w: a.stderr}
+	if term.IsTerminal(a.stderr) {
+		a.status = term.NewStatusLine(a.stderr)
 		out = a.status
 	}
 	switch a.logFormat {

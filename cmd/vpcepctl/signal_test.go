@@ -30,7 +30,7 @@ func writeBigManifest(t *testing.T, n int) string {
 // startApply starts "vpcepctl apply" in the background.
 func startApply(t *testing.T, env []string, args ...string) (*exec.Cmd, *strings.Builder) {
 	t.Helper()
-	cmd := exec.Command(binary(t), append([]string{"apply", "--yes", "--log-level", "warn"}, args...)...)
+	cmd := exec.Command(vpcepctlPath(t), append([]string{"apply", "--yes", "--log-level", "warn"}, args...)...)
 	cmd.Env = append(cleanEnv(), env...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -75,7 +75,7 @@ func exitCode(err error) int {
 // every endpoint created so far.
 func TestSIGTERMHalfway(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the binary")
+		t.Skip("runs vpcepctl as a process")
 	}
 	const n = 200
 	env := startSimProcess(t, "--quota", "1000", "--latency", "20ms", "--accept-after", "200ms")
@@ -130,7 +130,7 @@ func TestSIGTERMHalfway(t *testing.T) {
 // converges from the live tags alone, with no duplicate.
 func TestSIGKILLThenRerunConverges(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the binary")
+		t.Skip("runs vpcepctl as a process")
 	}
 	const n = 200
 	env := startSimProcess(t, "--quota", "1000", "--latency", "20ms", "--accept-after", "200ms")

@@ -23,6 +23,7 @@ import (
 func (a *app) simCommand() *cobra.Command {
 	var (
 		addr, state string
+		aksk        bool
 		o           sim.Options
 	)
 	cmd := &cobra.Command{
@@ -36,20 +37,22 @@ SIGINT/SIGTERM, saving its state to --state when given.`,
 		Example: `  vpcepctl sim --addr 127.0.0.1:8787 > /tmp/sim.env &   # then: . /tmp/sim.env
   vpcepctl sim --throttle-rps 20 --lost-rate 0.1 --fail-rate 0.2
   vpcepctl sim --state /tmp/sim.json --accept-after 30s
-  vpcepctl sim --lost-rate 0.1 --commit-delay 40s --tie-order random   # the real back end's worst`,
+  vpcepctl sim --lost-rate 0.1 --commit-delay 40s --tie-order random   # the real back end's worst
+  vpcepctl sim --aksk > /tmp/sim.env &   # AK/SK request signing instead of a password`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.runSim(cmd.Context(), addr, state, o)
+			return a.runSim(cmd.Context(), addr, state, aksk, o)
 		},
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&addr, "addr", "127.0.0.1:8787", "listen address (use port 0 for a free port)")
+	fs.BoolVar(&aksk, "aksk", false, "print the variables of AK/SK request signing (OS_ACCESS_KEY, OS_SECRET_KEY, VPCEPCTL_ENDPOINT) instead of the password ones")
 	fs.StringVar(&state, "state", "", "state file, loaded at start and saved at exit (default: in memory only)")
 	o.Flags(fs, 2*time.Second)
 	return cmd
 }
 
-func (a *app) runSim(ctx context.Context, addr, state string, o sim.Options) error {
+func (a *app) runSim(ctx context.Context, addr, state string, aksk bool, o sim.Options) error {
 	if err := o.Check(); err != nil {
 		return invalid(err)
 	}
@@ -64,7 +67,11 @@ func (a *app) runSim(ctx context.Context, addr, state string, o sim.Options) err
 		return invalid(fmt.Errorf("--addr %s: %w", addr, err))
 	}
 	base := "http://" + ln.Addr().String()
-	for _, kv := range sim.Env(base) {
+	env := sim.Env(base)
+	if aksk {
+		env = sim.EnvAKSK(base)
+	}
+	for _, kv := range env {
 		fmt.Fprintf(a.stdout, "export %s\n", kv)
 	}
 	fmt.Fprintf(a.stdout, "# simulator metrics: %s/metrics\n", base)

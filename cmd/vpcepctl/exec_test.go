@@ -1,5 +1,9 @@
 package main
 
+// Helpers of the tests that run vpcepctl as processes of its own (a
+// signal to a real process, two processes at once): the test binary
+// itself, linked into $PATH by TestMain.
+
 import (
 	"bufio"
 	"context"
@@ -8,9 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,42 +21,12 @@ import (
 	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// binary builds vpcepctl once per test run.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "vpcepctl-e2e-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "vpcepctl")
-		if runtime.GOOS == "windows" {
-			binPath += ".exe"
-		}
-		out, err := exec.Command("go", "build", "-race", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = errors.New(string(out))
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("go build: %v", buildErr)
-	}
-	return binPath
-}
-
 // startSimProcess runs "vpcepctl sim" on a free loopback port and returns
 // the OS_* variables it printed.
 func startSimProcess(t *testing.T, args ...string) []string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, binary(t), append([]string{"sim", "--addr", "127.0.0.1:0", "--log-level", "warn"}, args...)...)
+	cmd := exec.CommandContext(ctx, vpcepctlPath(t), append([]string{"sim", "--addr", "127.0.0.1:0", "--log-level", "warn"}, args...)...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 10 * time.Second
 	stdout, err := cmd.StdoutPipe()
@@ -88,7 +60,7 @@ func startSimProcess(t *testing.T, args ...string) []string {
 // the exit code.
 func runBinary(t *testing.T, env []string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(binary(t), args...)
+	cmd := exec.Command(vpcepctlPath(t), args...)
 	cmd.Env = append(cleanEnv(), env...)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -159,53 +131,24 @@ func listOwned(t *testing.T, env []string) map[string]int {
 	return names
 }
 
-// TestEndToEnd is the walking skeleton's acceptance test: the binary
-// against "vpcepctl sim", through the OS_* variables it prints.
-func TestEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	env := startSimProcess(t, "--accept-after", "200ms")
-	examples := filepath.Join("..", "..", "examples", "manifests")
-	ms, err := manifests.Load([]string{examples}, nil)
-	if err != nil {
+func writeFile(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
 
-	out, stderr, code := runBinary(t, env, "plan", "-f", examples, "--detailed-exitcode")
-	if code != 2 {
-		t.Fatalf("first plan: exit %d, want 2 (changes)\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+// TestSimServerAKSK: "vpcepctl sim --aksk" prints the variables of AK/SK
+// signing, and a plan through them signs its requests.
+func TestSimServerAKSK(t *testing.T) {
+	env := startSimProcess(t, "--aksk")
+	if got := envMap(env); got("OS_ACCESS_KEY") == "" || got("OS_PASSWORD") != "" || got("VPCEPCTL_ENDPOINT") == "" {
+		t.Fatalf("sim --aksk printed %q", env)
 	}
-	if want := "Plan: 7 to create, 0 to tag, 0 to replace, 0 to adopt, 0 to delete, 0 conflicts, 0 unchanged."; !strings.Contains(out, want) {
-		t.Errorf("first plan: no %q in\n%s", want, out)
-	}
-
-	out, stderr, code = runBinary(t, env, "apply", "-f", examples, "--yes", "--poll-interval", "100ms")
-	if code != 0 {
-		t.Fatalf("apply: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
-	}
-	if !strings.Contains(stderr, "Apply: 7 succeeded, 0 failed, 0 skipped") {
-		t.Errorf("apply summary missing:\n%s", stderr)
-	}
-
-	out, stderr, code = runBinary(t, env, "plan", "-f", examples, "--detailed-exitcode")
-	if code != 0 {
-		t.Fatalf("second plan: exit %d, want 0 (no changes)\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
-	}
-
-	names := listOwned(t, env)
-	total := 0
-	for _, n := range names {
-		total += n
-	}
-	if total != manifests.Count(ms) {
-		t.Errorf("simulator holds %d endpoints, want %d (one per manifest entry): %v", total, manifests.Count(ms), names)
-	}
-	for _, m := range ms {
-		for _, e := range m.Endpoints {
-			if n := names[e.Set+"/"+e.Name]; n != 1 {
-				t.Errorf("%s/%s: %d endpoints, want exactly 1", e.Set, e.Name, n)
-			}
-		}
+	out, stderr, code := runBinary(t, env, "plan", "-f", filepath.Join("..", "..", "examples", "manifests"))
+	if code != 0 || !strings.Contains(out, "Plan: 7 to create") {
+		t.Errorf("plan through AK/SK: exit %d\n%s\n%s", code, out, stderr)
 	}
 }

@@ -1,0 +1,98 @@
+package reconcile
+
+import (
+	"errors"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/vpcepctl/vpcepctl/apply"
+	"github.com/vpcepctl/vpcepctl/manifests"
+	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/plan"
+	"github.com/vpcepctl/vpcepctl/sim"
+)
+
+// open serves a simulator and opens a session on it.
+func open(t *testing.T) (*Session, *sim.Sim) {
+	t.Helper()
+	s := sim.New(sim.Options{AcceptAfter: 10 * time.Millisecond})
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	sess, err := Open(Config{
+		Credentials: otc.Credentials{AuthURL: srv.URL + "/v3", Username: sim.Username, Password: sim.Password,
+			UserDomainName: sim.DomainName, ProjectID: sim.ProjectID, Region: sim.Region},
+		Rate: 100, Burst: 10, MaxRetries: 2, RequestTimeout: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sess, s
+}
+
+func examples(t *testing.T) []*manifests.Manifest {
+	t.Helper()
+	ms, err := manifests.Load([]string{filepath.Join("..", "examples", "manifests")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
+}
+
+// TestPlanApplyRecheck walks the engine as the command does: a plan, its
+// apply, a plan with nothing to do, and the first plan re-checked, which
+// is stale now and refused as input a rerun will not fix.
+func TestPlanApplyRecheck(t *testing.T) {
+	sess, s := open(t)
+	ms := examples(t)
+	p, err := sess.Plan(t.Context(), ms, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Summary.Create != 7 || p.Summary.Changes() != 7 {
+		t.Fatalf("first plan: %+v, want 7 creates", p.Summary)
+	}
+	rep := sess.Apply(t.Context(), p, apply.Options{Concurrency: 4, Wait: true, WaitTimeout: 10 * time.Second, PollInterval: 20 * time.Millisecond})
+	if !rep.OK() || rep.Summary.Succeeded != 7 {
+		t.Fatalf("apply: %+v", rep.Summary)
+	}
+	if n := len(s.Endpoints(sim.ProjectID)); n != 7 {
+		t.Errorf("simulator holds %d endpoints, want 7", n)
+	}
+	again, err := sess.Plan(t.Context(), ms, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Summary.Changes() != 0 || again.Summary.Noop != 7 {
+		t.Errorf("second plan: %+v, want 7 unchanged", again.Summary)
+	}
+	_, err = sess.Recheck(t.Context(), p)
+	if !errors.Is(err, plan.ErrStale) || !Invalid(err) {
+		t.Errorf("re-checked applied plan: %v, want a stale plan (invalid input)", err)
+	}
+}
+
+func TestInvalid(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("version: 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := manifests.Load([]string{bad}, nil)
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{err, true},
+		{&otc.ConfigError{}, true},
+		{plan.ErrScope, true},
+		{errors.New("connection refused"), false},
+		{&otc.NetError{Op: otc.OpList, Err: errors.New("reset")}, false},
+	}
+	for _, tt := range tests {
+		if got := Invalid(tt.err); got != tt.want {
+			t.Errorf("Invalid(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}
