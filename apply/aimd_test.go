@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"sync"
 	"testing"
@@ -13,20 +14,49 @@ import (
 	"github.com/vpcepctl/vpcepctl/sim"
 )
 
-// answers makes n unthrottled answers spread evenly over the next d.
-func answers(a *AIMD, c *testkit.Clock, n int, d time.Duration) {
-	for i := 0; i < n; i++ {
-		a.Observe(false)
+var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// ticket takes a token without waiting (the tests' clock is fake; the
+// bucket runs on it).
+func ticket(t *testing.T, a *AIMD) otc.Ticket {
+	t.Helper()
+	tk, d, _ := a.take()
+	if d != 0 {
+		t.Fatalf("no token: next in %v", d)
+	}
+	return tk
+}
+
+// answers makes n unthrottled answers spread evenly over the next d, to
+// requests sent then, and after each, throttled more throttled answers to
+// requests sent before the last cut (the estimate counts them; they cut
+// nothing).
+func answers(t *testing.T, a *AIMD, c *testkit.Clock, n int, d time.Duration, throttled int) {
+	t.Helper()
+	for range n {
+		a.mu.Lock()
+		a.seq++ // sent now, whatever the bucket says (it is not under test)
+		a.ok.send(c.Now())
+		tk := otc.Ticket(a.seq)
+		a.mu.Unlock()
+		a.Observe(tk, false)
+		for range throttled {
+			a.mu.Lock()
+			a.ok.send(c.Now())
+			a.mu.Unlock()
+			a.Observe(0, true)
+		}
 		c.Advance(d / time.Duration(n))
 	}
 }
 
-func near(a, b float64) bool { return math.Abs(a-b) < 1e-9*math.Max(1, math.Abs(b)) }
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-6*math.Max(1, math.Abs(b)) }
 
 func TestAIMDDefaults(t *testing.T) {
 	a := NewAIMD(100, 5)
 	if a.Rate() != 100 || a.Floor != 1 || a.Step != 2 || a.Beta != 0.7 || a.MaxBeta != 0.95 || a.Margin != 0.95 ||
-		a.Window != 100*time.Millisecond || a.EstimateSpan != 500*time.Millisecond || a.Burst != 5 {
+		a.Plateau != 5*time.Second || a.PlateauAnswers != 60 || a.Memory != time.Minute ||
+		a.EstimateSpan != 500*time.Millisecond || a.Burst != 5 {
 		t.Errorf("NewAIMD(100, 5) = %+v", a)
 	}
 	small := NewAIMD(2, 0)
@@ -35,130 +65,149 @@ func TestAIMDDefaults(t *testing.T) {
 	}
 }
 
-func TestAIMDCutWithoutEstimate(t *testing.T) {
-	c := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	a := &AIMD{Max: 100, Now: c.Now}
-	a.Observe(true)
-	if got := a.Rate(); !near(got, 70) {
-		t.Fatalf("rate after a throttle with no estimate = %v, want 70 (Beta)", got)
+// TestAIMDOneCutPerEvent: the throttled answers to requests sent before a
+// cut are the event the cut answered, however late they come; a request
+// sent after the cut and throttled is a new event.
+func TestAIMDOneCutPerEvent(t *testing.T) {
+	c := testkit.NewClock(epoch)
+	a := &AIMD{Max: 100, Burst: 50, Now: c.Now}
+	var inflight []otc.Ticket
+	for range 16 {
+		inflight = append(inflight, ticket(t, a))
 	}
-	// A second throttle within the window is the same signal.
-	c.Advance(50 * time.Millisecond)
-	a.Observe(true)
-	if got := a.Rate(); !near(got, 70) {
-		t.Errorf("rate after a second throttle within the window = %v, want 70", got)
+	for i, tk := range inflight {
+		c.Advance(100 * time.Millisecond) // answers spread over 1.6s
+		a.Observe(tk, true)
+		if got := a.Rate(); !near(got, 70) {
+			t.Fatalf("rate after throttled answer %d of one event = %v, want 70 (one cut, Beta)", i+1, got)
+		}
 	}
-	// Throttled again soon after the window: halve.
-	c.Advance(60 * time.Millisecond)
-	a.Observe(true)
-	if got := a.Rate(); !near(got, 35) {
-		t.Errorf("rate after a throttle soon after a cut = %v, want 35", got)
+	c.Advance(2 * time.Second)
+	a.Observe(ticket(t, a), true)
+	if got := a.Rate(); !near(got, 49) {
+		t.Errorf("rate after a request sent after the cut was throttled = %v, want 49", got)
 	}
-	// Much later: Beta again.
-	c.Advance(time.Second)
-	a.Observe(true)
-	if got := a.Rate(); !near(got, 35*0.7) {
-		t.Errorf("rate after a throttle long after the last cut = %v, want %v", got, 35*0.7)
+	// Throttled again within a second of a cut: far above the limit.
+	c.Advance(500 * time.Millisecond)
+	a.Observe(ticket(t, a), true)
+	if got := a.Rate(); !near(got, 24.5) {
+		t.Errorf("rate after a throttle 0.5s after a cut = %v, want 24.5 (half)", got)
 	}
 }
 
+// TestAIMDCutToEstimate: flooding (throttled in half its answers), the
+// client cuts to 0.95 of the rate the API answered without throttling, at
+// 1 request/s as at 200, never below half its rate in one cut.
 func TestAIMDCutToEstimate(t *testing.T) {
-	tests := []struct {
-		name     string
-		answers  int // unthrottled answers in the 500ms before the throttle
-		want     float64
-		wantNote string
+	for _, tt := range []struct {
+		max, served float64
+		want        float64
 	}{
-		{"estimate between the bounds", 70, 0.95 * 140, "Margin x 140/s"},
-		{"estimate above the rate: at least MaxBeta", 100, 0.95 * 150, "MaxBeta x rate"},
-		{"estimate far below: at most halve", 20, 75, "half the rate"},
-		{"too few answers: Beta", estimateMinAnswers - 1, 0.7 * 150, "no estimate"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-			a := &AIMD{Max: 150, Step: 1e-9, Now: c.Now}
-			answers(a, c, tt.answers, 500*time.Millisecond)
-			a.Observe(true)
-			if got := a.Rate(); math.Abs(got-tt.want) > 0.01 {
-				t.Errorf("rate = %v, want %v (%s)", got, tt.want, tt.wantNote)
+		{max: 1.5, served: 1, want: 0.95},
+		{max: 8, served: 5, want: 4.75},
+		{max: 30, served: 20, want: 19},
+		{max: 300, served: 200, want: 190},
+		{max: 1000, served: 200, want: 500},
+	} {
+		t.Run(fmt.Sprint(tt.max), func(t *testing.T) {
+			c := testkit.NewClock(epoch)
+			a := &AIMD{Max: tt.max, Now: c.Now}
+			answers(t, a, c, int(tt.served*10), 10*time.Second, 1)
+			a.Observe(ticket(t, a), true)
+			if got := a.Rate(); math.Abs(got-tt.want) > 0.05*tt.want {
+				t.Errorf("rate after a throttle, %v answered per second = %v, want %v", tt.served, got, tt.want)
 			}
 		})
 	}
 }
 
-func TestAIMDEstimateForgets(t *testing.T) {
-	c := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	a := &AIMD{Max: 1000, Step: 1e-9, Now: c.Now}
-	answers(a, c, 500, 500*time.Millisecond) // 1000/s
-	answers(a, c, 100, 500*time.Millisecond) // then 200/s
-	a.Observe(true)
-	// The span holds the recent answers only: 200/s, so the cut halves.
-	// (Had it counted all 600 answers, it would cut to 570.)
-	if got := a.Rate(); !near(got, 500) {
-		t.Errorf("rate = %v, want 500 (the old answers forgotten, at most halved)", got)
+// TestAIMDCutWhileProbing: throttled seldom, the client was probing: it
+// cuts to 0.95 of the rate at which it sent (never below half its rate in
+// one cut).
+func TestAIMDCutWhileProbing(t *testing.T) {
+	for _, tt := range []struct {
+		max, sent, want float64
+	}{
+		{max: 5, sent: 5, want: 4.75},
+		{max: 30, sent: 20, want: 19},
+		{max: 40, sent: 20, want: 20},
+		{max: 2, sent: 2, want: 1.9},
+	} {
+		c := testkit.NewClock(epoch)
+		a := &AIMD{Max: tt.max, Now: c.Now}
+		answers(t, a, c, int(tt.sent*10), 10*time.Second, 0)
+		a.Observe(ticket(t, a), true)
+		if got := a.Rate(); math.Abs(got-tt.want) > 0.06*tt.want {
+			t.Errorf("rate %v sending %v/s, after a throttle = %v, want %v", tt.max, tt.sent, got, tt.want)
+		}
 	}
 }
 
 func TestAIMDEstimateAfterPause(t *testing.T) {
-	c := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	a := &AIMD{Max: 300, Step: 1e-9, Now: c.Now}
-	answers(a, c, 150, 500*time.Millisecond) // 300/s
-	c.Advance(time.Second)                   // idle
-	answers(a, c, 24, 120*time.Millisecond)  // 200/s
-	a.Observe(true)
-	// The span starts after the pause: 200/s, cut to 190. (Counting the
-	// idle time, the estimate would be 53/s and the cut would halve.)
-	if got := a.Rate(); math.Abs(got-190) > 0.01 {
-		t.Errorf("rate = %v, want 190", got)
+	c := testkit.NewClock(epoch)
+	a := &AIMD{Max: 100, Now: c.Now}
+	answers(t, a, c, 3, 300*time.Millisecond, 3) // planning: a few answers
+	c.Advance(5 * time.Second)                   // idle
+	a.Observe(ticket(t, a), true)
+	if got := a.Rate(); !near(got, 70) {
+		t.Errorf("rate after a pause = %v, want 70 (the old answers are no estimate)", got)
 	}
 }
 
-func TestAIMDIncrease(t *testing.T) {
-	c := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	a := &AIMD{Max: 100, Step: 10, Now: c.Now}
-	a.Observe(true) // 70
-	if !near(a.Rate(), 70) {
-		t.Fatalf("rate = %v", a.Rate())
+// TestAIMDClimbBack: after a cut the rate climbs back to the limit within
+// the plateau, flattening, then probes above it by 1.1 per second.
+func TestAIMDClimbBack(t *testing.T) {
+	c := testkit.NewClock(epoch)
+	a := &AIMD{Max: 30, Now: c.Now}
+	answers(t, a, c, 200, 10*time.Second, 0) // 20/s
+	a.Observe(ticket(t, a), true)
+	from := a.Rate()
+	a.mu.Lock()
+	lim := a.limit
+	a.mu.Unlock()
+	if math.Abs(from-19) > 1 || !near(from, 0.95*lim) {
+		t.Fatalf("cut to %v with limit %v, want about 19, 0.95 of the limit (the 20/s sent)", from, lim)
 	}
-	// 70 answers (one second at 70/s) raise the rate by about Step.
-	answers(a, c, 70, time.Second)
-	if got := a.Rate(); got < 79 || got > 80 {
-		t.Errorf("rate after a second of answers = %v, want about 80", got)
+	answers(t, a, c, 50, 2500*time.Millisecond, 0) // half the plateau of 5s
+	if got, want := a.Rate(), lim-(lim-from)*0.25; math.Abs(got-want) > 0.05 {
+		t.Errorf("rate half-way through the plateau = %v, want %v (0.75 of the way)", got, want)
 	}
-	// Never above Max.
-	answers(a, c, 10000, 10*time.Second)
-	if got := a.Rate(); got != 100 {
-		t.Errorf("rate after many answers = %v, want Max 100", got)
+	answers(t, a, c, 50, 2500*time.Millisecond, 0)
+	if got := a.Rate(); math.Abs(got-lim) > 0.1 {
+		t.Errorf("rate at the end of the plateau = %v, want the limit %v", got, lim)
+	}
+	answers(t, a, c, 70, 3*time.Second, 0)
+	if got, want := a.Rate(), lim*math.Pow(1.1, 3); math.Abs(got-want) > 0.5 {
+		t.Errorf("rate 3s after the plateau = %v, want about %v (1.1 per second)", got, want)
+	}
+	// Answers to requests sent before a cut do not raise the rate.
+	a.Observe(ticket(t, a), true)
+	cut := a.Rate()
+	a.Observe(1, false)
+	if got := a.Rate(); got != cut {
+		t.Errorf("an answer from before the cut raised the rate from %v to %v", cut, got)
 	}
 }
 
 func TestAIMDFloor(t *testing.T) {
-	c := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	a := &AIMD{Max: 100, Floor: 5, Now: c.Now}
-	for i := 0; i < 50; i++ {
-		a.Observe(true)
-		c.Advance(time.Second)
+	c := testkit.NewClock(epoch)
+	a := &AIMD{Max: 10, Floor: 2, Now: c.Now}
+	for range 20 {
+		c.Advance(2 * time.Second)
+		a.Observe(ticket(t, a), true)
 	}
-	if got := a.Rate(); got != 5 {
-		t.Errorf("rate after many throttles = %v, want the floor 5", got)
-	}
-	d := &AIMD{Max: 0.05, Now: c.Now}
-	d.Observe(true)
-	if got := d.Rate(); got != 0.05 {
-		t.Errorf("rate of a limiter whose max is below the default floor = %v, want 0.05", got)
+	if got := a.Rate(); got != 2 {
+		t.Errorf("rate after 20 cuts = %v, want the floor 2", got)
 	}
 }
 
 func TestAIMDOnChange(t *testing.T) {
-	c := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	var got [][2]float64
-	a := &AIMD{Max: 10, Now: c.Now, OnChange: func(o, n float64) { got = append(got, [2]float64{o, n}) }}
-	a.Observe(false) // at Max: no change
-	a.Observe(true)
-	a.Observe(false)
-	if len(got) != 2 || got[0] != [2]float64{10, 7} || !near(got[1][1], 7+0.2/7) {
-		t.Errorf("OnChange calls = %v, want 10->7 then 7->%v", got, 7+0.2/7)
+	c := testkit.NewClock(epoch)
+	var changes [][2]float64
+	a := &AIMD{Max: 10, Now: c.Now, OnChange: func(o, n float64) { changes = append(changes, [2]float64{o, n}) }}
+	a.Observe(ticket(t, a), true)
+	if len(changes) != 1 || changes[0] != [2]float64{10, 7} {
+		t.Errorf("OnChange calls = %v, want [[10 7]]", changes)
 	}
 }
 
@@ -168,10 +217,16 @@ func TestAIMDWait(t *testing.T) {
 	a := NewAIMD(1000, 1)
 	a.OnWait = func(d time.Duration) { mu.Lock(); waited += d; mu.Unlock() }
 	ctx := context.Background()
-	for i := 0; i < 5; i++ {
-		if err := a.Wait(ctx); err != nil {
+	var last otc.Ticket
+	for range 5 {
+		tk, err := a.Wait(ctx)
+		if err != nil {
 			t.Fatal(err)
 		}
+		if tk <= last {
+			t.Errorf("ticket %d after %d, want increasing", tk, last)
+		}
+		last = tk
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -180,8 +235,40 @@ func TestAIMDWait(t *testing.T) {
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := NewAIMD(0.001, 1).Wait(cctx); err == nil {
+	if _, err := NewAIMD(0.001, 1).Wait(cctx); err == nil {
 		t.Error("Wait with a cancelled context = nil")
+	}
+}
+
+// TestAIMDWaitFollowsRaise: a request waiting at a low rate goes as soon
+// as the rate rises, not when a token would have come at the old rate.
+func TestAIMDWaitFollowsRaise(t *testing.T) {
+	a := NewAIMD(1000, 1)
+	a.mu.Lock()
+	a.cur = 0.01 // a token every 100s
+	a.setLimit(time.Now())
+	a.mu.Unlock()
+	if _, err := a.Wait(t.Context()); err != nil { // the burst
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := a.Wait(t.Context()); done <- err }()
+	select {
+	case <-done:
+		t.Fatal("Wait returned at once at 0.01/s")
+	case <-time.After(50 * time.Millisecond):
+	}
+	a.mu.Lock()
+	a.cur = 1000
+	a.setLimit(time.Now())
+	a.mu.Unlock()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Wait still blocked 10s after the rate rose to 1000/s")
 	}
 }
 

@@ -54,7 +54,12 @@ type Options struct {
 	CommitWindow time.Duration
 	Wait         bool          // wait for creates (accepted/pendingAcceptance) and deletes (gone)
 	WaitTimeout  time.Duration // per wait; default 10m
-	PollInterval time.Duration // status polls; default 5s
+	// PollInterval is the longest gap between two status polls of one
+	// wait (they start a second after the wait and back off); default 10s.
+	PollInterval time.Duration
+	// Rate is the targets' request rate (requests/s, the limiter's
+	// ceiling): status polls take at most a tenth of it. 0: unknown.
+	Rate float64
 	// CheckDelay is how long apply lets the API settle after a create with
 	// an unknown outcome before its first look for the endpoint; default 1s.
 	CheckDelay time.Duration
@@ -116,7 +121,7 @@ func New(clients map[plan.Target]API, opts Options) *Applier {
 		opts.WaitTimeout = 10 * time.Minute
 	}
 	if opts.PollInterval <= 0 {
-		opts.PollInterval = 5 * time.Second
+		opts.PollInterval = 10 * time.Second
 	}
 	if opts.CheckDelay <= 0 {
 		opts.CheckDelay = time.Second
@@ -232,7 +237,7 @@ func (a *Applier) Run(ctx context.Context, p *plan.Plan) *Report {
 		}
 	}
 	for t, api := range a.clients {
-		tg := &target{t: t, api: api, bound: bounds[t], poller: newPoller(api, o.PollInterval, bounds[t], o.Logger)}
+		tg := &target{t: t, api: api, bound: bounds[t], poller: newPoller(api, o.PollInterval, o.Rate, bounds[t], o.Logger)}
 		if o.goneSettle > 0 {
 			tg.poller.settle = o.goneSettle
 		}

@@ -277,12 +277,12 @@ func newGatedPacer(p otc.Pacer) *gatedPacer {
 	return &gatedPacer{Pacer: p, tokens: make(chan struct{}, 1<<16), open: make(chan struct{})}
 }
 
-func (g *gatedPacer) Wait(ctx context.Context) error {
+func (g *gatedPacer) Wait(ctx context.Context) (otc.Ticket, error) {
 	select {
 	case <-g.tokens:
 	case <-g.open:
 	case <-ctx.Done():
-		return ctx.Err()
+		return 0, ctx.Err()
 	}
 	return g.Pacer.Wait(ctx)
 }

@@ -278,7 +278,7 @@ type countingPacer struct {
 	throttled int
 }
 
-func (c *countingPacer) Observe(throttled bool) {
+func (c *countingPacer) Observe(t otc.Ticket, throttled bool) {
 	c.mu.Lock()
 	if throttled {
 		c.throttled++
@@ -286,7 +286,7 @@ func (c *countingPacer) Observe(throttled bool) {
 		c.ok++
 	}
 	c.mu.Unlock()
-	c.Pacer.Observe(throttled)
+	c.Pacer.Observe(t, throttled)
 }
 
 func (c *countingPacer) counts() (ok, throttled int) {

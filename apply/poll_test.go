@@ -87,9 +87,9 @@ func TestPollGetsOrLists(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeAPI(tt.project)
-			p := newPoller(f, time.Hour, 0, slog.New(slog.DiscardHandler))
+			p := newPoller(f, time.Hour, 0, 0, slog.New(slog.DiscardHandler))
 			p.listed = tt.listed
-			got, _, err := p.poll(context.Background(), ids(tt.waiting), nil, nil)
+			got, _, err := p.poll(context.Background(), ids(tt.waiting), nil, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,10 +107,10 @@ func TestPollGetsOrLists(t *testing.T) {
 // a delete, but a create's endpoint is GET first (a few per poll).
 func TestPollMissingFromList(t *testing.T) {
 	f := newFakeAPI(10)
-	p := newPoller(f, time.Hour, 0, slog.New(slog.DiscardHandler))
+	p := newPoller(f, time.Hour, 0, 0, slog.New(slog.DiscardHandler))
 	waiting := []string{"ep-00000", "ep-00001", "gone-1", "gone-2", "new-1", "new-2", "new-3", "new-4", "new-5"}
 	confirm := map[string]bool{"new-1": true, "new-2": true, "new-3": true, "new-4": true, "new-5": true}
-	got, _, err := p.poll(context.Background(), waiting, confirm, nil)
+	got, _, err := p.poll(context.Background(), waiting, nil, confirm, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestPollMissingFromList(t *testing.T) {
 // waiter gets the last endpoint seen and is forgotten.
 func TestPollerWait(t *testing.T) {
 	f := newFakeAPI(1)
-	p := newPoller(f, time.Millisecond, 0, slog.New(slog.DiscardHandler))
+	p := newPoller(f, time.Millisecond, 0, 0, slog.New(slog.DiscardHandler))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go p.run(ctx)
@@ -169,5 +169,52 @@ func TestPollerWait(t *testing.T) {
 	defer p.mu.Unlock()
 	if len(p.waiting) != 0 {
 		t.Errorf("waiters left: %v", p.waiting)
+	}
+}
+
+// TestPollSchedule: a wait is first polled a second after it began, then
+// after gaps that double up to the poll interval; a poll covers the waits
+// due within half the minimum gap, and a listing reports the others too.
+func TestPollSchedule(t *testing.T) {
+	p := newPoller(newFakeAPI(1), 10*time.Second, 100, 0, slog.New(slog.DiscardHandler))
+	if p.first != time.Second || p.minGap != 500*time.Millisecond {
+		t.Fatalf("first poll %v, minimum gap %v; want 1s and 0.5s at 100 requests/s", p.first, p.minGap)
+	}
+	if q := newPoller(newFakeAPI(1), 10*time.Second, 10, 0, nil); q.minGap != time.Second {
+		t.Errorf("minimum gap at 10 requests/s = %v, want 1s (a tenth of the requests)", q.minGap)
+	}
+	w := &waiter{}
+	p.waiting["a"] = []*waiter{w}
+	p.begin(&w.schedule)
+	t0 := w.due.Add(-time.Second)
+	prev := t0
+	var gaps []time.Duration
+	for range 6 {
+		next := p.next()
+		gaps = append(gaps, next.Sub(prev))
+		if ids, _, _, _ := p.collect(next); len(ids) != 1 {
+			t.Fatalf("poll at %v covers %v, want the wait", next.Sub(t0), ids)
+		}
+		prev = next
+	}
+	want := []time.Duration{1, 2, 4, 8, 10, 10}
+	for i := range want {
+		want[i] *= time.Second
+	}
+	if fmt.Sprint(gaps) != fmt.Sprint(want) {
+		t.Errorf("gaps between the polls of one wait %v, want %v", gaps, want)
+	}
+
+	// A poll at t covers what is due by t plus half the minimum gap.
+	late := &waiter{schedule: schedule{due: t0.Add(41*time.Second + 200*time.Millisecond), gap: time.Second}}
+	p.waiting["b"] = []*waiter{late}
+	w.due = t0.Add(41 * time.Second)
+	ids, others, _, _ := p.collect(t0.Add(41 * time.Second))
+	if fmt.Sprint(ids) != "[a b]" && fmt.Sprint(ids) != "[b a]" || len(others) != 0 {
+		t.Errorf("poll at 41s covers %v (others %v), want both waits", ids, others)
+	}
+	ids, others, _, _ = p.collect(t0.Add(42 * time.Second))
+	if len(ids) != 0 || len(others) != 2 {
+		t.Errorf("poll at 42s covers %v, others %v; want none due, both others", ids, others)
 	}
 }

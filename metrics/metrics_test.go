@@ -375,13 +375,13 @@ func TestMetricsRateLimit(t *testing.T) {
 	if got := testutil.ToFloat64(m.RateLimit); got != 10 {
 		t.Errorf("rate_limit_rps = %v, want 10", got)
 	}
-	lim.Observe(true)
+	lim.Observe(1, true)
 	if got := testutil.ToFloat64(m.RateLimit); got >= 10 || got != lim.Rate() {
 		t.Errorf("rate_limit_rps after throttling = %v, want the limiter's %v (< 10)", got, lim.Rate())
 	}
 	ctx := t.Context()
 	for range 3 {
-		if err := lim.Wait(ctx); err != nil {
+		if _, err := lim.Wait(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -30,12 +30,18 @@ const (
 var Operations = []string{OpList, OpGet, OpCreate, OpDelete, OpTag, OpService, OpQuota, OpToken}
 
 // Pacer paces requests: Wait is called before every attempt (retries
-// included); Observe after every answer, with throttled true for a 429 or
-// EndPoint.0022 answer. apply's AIMD limiter implements it.
+// included) and returns the attempt's ticket; Observe after every answer,
+// with that ticket and throttled true for a 429 or EndPoint.0022 answer.
+// apply's AIMD limiter implements it.
 type Pacer interface {
-	Wait(ctx context.Context) error
-	Observe(throttled bool)
+	Wait(ctx context.Context) (Ticket, error)
+	Observe(t Ticket, throttled bool)
 }
+
+// Ticket identifies a paced attempt to its Pacer (which orders them: an
+// answer to an attempt paced before the Pacer's last reaction belongs to
+// the event it reacted to).
+type Ticket uint64
 
 // Observer receives one call per HTTP attempt and per retry decision
 // (metrics). All methods must be safe for concurrent use.

@@ -19,17 +19,17 @@ type blockingPacer struct {
 	release chan struct{}
 }
 
-func (p *blockingPacer) Wait(ctx context.Context) error {
+func (p *blockingPacer) Wait(ctx context.Context) (otc.Ticket, error) {
 	p.waiting <- struct{}{}
 	select {
 	case <-p.release:
-		return nil
+		return 1, nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return 0, ctx.Err()
 	}
 }
 
-func (*blockingPacer) Observe(bool) {}
+func (*blockingPacer) Observe(otc.Ticket, bool) {}
 
 // TestGate: a request whose gate closes while it waits for the pacer is
 // not sent at all, and says so; one that was sent is retried whatever the

@@ -250,18 +250,20 @@ func TestBackoff(t *testing.T) {
 type pacer struct {
 	mu                   sync.Mutex
 	waits, throttled, ok int
+	observed             []otc.Ticket
 }
 
-func (p *pacer) Wait(context.Context) error {
+func (p *pacer) Wait(context.Context) (otc.Ticket, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.waits++
-	return nil
+	return otc.Ticket(p.waits), nil
 }
 
-func (p *pacer) Observe(throttled bool) {
+func (p *pacer) Observe(t otc.Ticket, throttled bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.observed = append(p.observed, t)
 	if throttled {
 		p.throttled++
 	} else {
@@ -295,6 +297,11 @@ func TestPacerAndObserver(t *testing.T) {
 	want(t, "Wait calls", pc.waits, 5)
 	want(t, "Observe(true) calls", pc.throttled, 2)
 	want(t, "Observe(false) calls", pc.ok, 2) // the 503 and the 200; the reset has no answer
+	// Each answer carries the ticket of its own attempt: the reset was the
+	// first, so the answers are to attempts 2 to 5.
+	if got := fmt.Sprint(pc.observed); got != "[2 3 4 5]" {
+		t.Errorf("tickets observed = %s, want [2 3 4 5]", got)
+	}
 	want(t, "retries throttled", rec.count(rec.retries, "get throttled"), 2)
 	want(t, "retries server_error", rec.count(rec.retries, "get server_error"), 1)
 	want(t, "retries network", rec.count(rec.retries, "get network"), 1)
@@ -418,16 +425,16 @@ func TestRequestShape(t *testing.T) {
 // slowPacer makes every attempt wait before it starts.
 type slowPacer struct{ d time.Duration }
 
-func (p slowPacer) Wait(ctx context.Context) error {
+func (p slowPacer) Wait(ctx context.Context) (otc.Ticket, error) {
 	select {
 	case <-time.After(p.d):
-		return nil
+		return 1, nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return 0, ctx.Err()
 	}
 }
 
-func (slowPacer) Observe(bool) {}
+func (slowPacer) Observe(otc.Ticket, bool) {}
 
 // TestPacerWaitNotTimed: waiting for the pacer does not count against the
 // request timeout (a slowed-down limiter must not turn into timeouts).

@@ -59,6 +59,7 @@ type attempt struct {
 	lastErr  error       // the last failed attempt's error, fit for logs
 	retried  bool        // the token was refreshed after a 401
 	paceErr  error       // Pacer.Wait failed before the attempt
+	ticket   Ticket      // Pacer.Wait's for the attempt
 	// effect is set once an attempt may have taken effect: it was sent and
 	// not throttled. Until then the request's gate (WithGate) holds.
 	effect bool
@@ -110,7 +111,7 @@ func (c *Client) retryClient() *retryablehttp.Client {
 				defer cancel()
 				defer context.AfterFunc(gate, cancel)()
 			}
-			a.paceErr = c.pacer.Wait(ctx)
+			a.ticket, a.paceErr = c.pacer.Wait(ctx)
 		}
 		if gate != nil && gate.Err() != nil {
 			a.paceErr = ErrNotSent
@@ -154,7 +155,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	throttled := resp.StatusCode == http.StatusTooManyRequests ||
 		(resp.StatusCode == http.StatusBadRequest && decodeError(a.op, resp, a.body).CodeIs(vpcep.CodeThrottled))
 	if c.pacer != nil {
-		c.pacer.Observe(throttled)
+		c.pacer.Observe(a.ticket, throttled)
 	}
 	return resp, nil
 }
@@ -176,8 +177,9 @@ func (t *transport) resend(req *http.Request, a *attempt, refused *http.Response
 		return refused, nil
 	}
 	if c.pacer != nil {
-		c.pacer.Observe(false)
-		if err := c.pacer.Wait(ctx); err != nil {
+		c.pacer.Observe(a.ticket, false)
+		var err error
+		if a.ticket, err = c.pacer.Wait(ctx); err != nil {
 			return nil, err
 		}
 	}

@@ -60,13 +60,14 @@ func (s *Session) Observe(ctx context.Context, ms []*manifests.Manifest) ([]plan
 	raws := slices.SortedFunc(maps.Keys(byRaw), func(a, b plan.Target) int { return strings.Compare(a.String(), b.String()) })
 	// Resolve targets first (one token each), then merge raw targets that
 	// resolve to the same (region, project).
+	resolved, err := s.connectAll(ctx, raws)
+	if err != nil {
+		return nil, err
+	}
 	inputs := map[plan.Target]*plan.Input{}
 	var order []plan.Target
-	for _, raw := range raws {
-		_, t, err := s.client(ctx, raw)
-		if err != nil {
-			return nil, err
-		}
+	for i, raw := range raws {
+		t := resolved[i]
 		in, ok := inputs[t]
 		if !ok {
 			in = &plan.Input{Target: t}
@@ -88,9 +89,12 @@ func (s *Session) Observe(ctx context.Context, ms []*manifests.Manifest) ([]plan
 		}
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(maxObserving)
 	for _, t := range order {
 		in := inputs[t]
+		s.mu.Lock()
 		c := s.clients[t]
+		s.mu.Unlock()
 		g.Go(func() error { return s.observe(gctx, c, in) })
 	}
 	if err := g.Wait(); err != nil {
@@ -102,6 +106,9 @@ func (s *Session) Observe(ctx context.Context, ms []*manifests.Manifest) ([]plan
 	}
 	return out, nil
 }
+
+// maxObserving bounds the targets observed at once.
+const maxObserving = 32
 
 // observe fills in one target's observation.
 func (s *Session) observe(ctx context.Context, c *otc.Client, in *plan.Input) error {
@@ -181,24 +188,39 @@ func noSuchService(err error) bool {
 func (s *Session) Recheck(ctx context.Context, p *plan.Plan) (*plan.Plan, error) {
 	observed := map[plan.Target][]vpcep.Endpoint{}
 	quotas := map[plan.Target]*vpcep.Quota{}
-	var inputs []plan.Input
-	for _, t := range p.Targets {
-		c, rt, err := s.client(ctx, t)
-		if err != nil {
-			return nil, err
-		}
-		q, err := c.EndpointQuota(ctx)
-		if err != nil {
-			s.log.Warn("quota not read; the plan's creates cannot be checked against it", "target", rt.String(), "err", err)
-		} else {
-			quotas[rt] = q
-		}
-		eps, err := list(ctx, c, q)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", rt, err)
-		}
-		observed[rt] = eps
-		inputs = append(inputs, plan.Input{Target: rt, Observed: eps})
+	inputs := make([]plan.Input, len(p.Targets))
+	if _, err := s.connectAll(ctx, p.Targets); err != nil {
+		return nil, err
+	}
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(maxObserving)
+	for i, t := range p.Targets {
+		g.Go(func() error {
+			c, rt, err := s.client(gctx, t)
+			if err != nil {
+				return err
+			}
+			q, err := c.EndpointQuota(gctx)
+			if err != nil && gctx.Err() == nil {
+				s.log.Warn("quota not read; the plan's creates cannot be checked against it", "target", rt.String(), "err", err)
+			}
+			eps, lerr := list(gctx, c, q)
+			if lerr != nil {
+				return fmt.Errorf("%s: %w", rt, lerr)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				quotas[rt] = q
+			}
+			observed[rt] = eps
+			inputs[i] = plan.Input{Target: rt, Observed: eps}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	if err := p.CheckFresh(observed); err != nil {
 		return nil, fmt.Errorf("%w; run plan again", err)

@@ -2,9 +2,13 @@ package reconcile
 
 import (
 	"errors"
+	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -94,5 +98,59 @@ func TestInvalid(t *testing.T) {
 		if got := Invalid(tt.err); got != tt.want {
 			t.Errorf("Invalid(%v) = %v, want %v", tt.err, got, tt.want)
 		}
+	}
+}
+
+// TestTargetsAuthenticateConcurrently: 200 projects get their tokens at
+// the same time (bounded), once each, not one after another.
+func TestTargetsAuthenticateConcurrently(t *testing.T) {
+	const n = 200
+	s := sim.New(sim.Options{Projects: n, IAMLatency: 20 * time.Millisecond})
+	var mu sync.Mutex
+	inflight, most, tokens := 0, 0, 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		isToken := strings.HasSuffix(r.URL.Path, "/auth/tokens")
+		if isToken {
+			mu.Lock()
+			inflight, tokens = inflight+1, tokens+1
+			most = max(most, inflight)
+			mu.Unlock()
+			defer func() { mu.Lock(); inflight--; mu.Unlock() }()
+		}
+		s.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	sess, err := Open(Config{
+		Credentials: otc.Credentials{AuthURL: srv.URL + "/v3", Username: sim.Username, Password: sim.Password,
+			UserDomainName: sim.DomainName, ProjectID: sim.ProjectID, Region: sim.Region},
+		Rate: 100, Burst: 10, MaxRetries: 2, RequestTimeout: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "---\nversion: 1\nset: s\nproject_id: %s\nendpoints: []\n", sim.ExtraProjectID(i))
+	}
+	path := filepath.Join(t.TempDir(), "many.yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := manifests.Load([]string{path}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs, err := sess.Observe(t.Context(), ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inputs) != n {
+		t.Errorf("%d targets observed, want %d", len(inputs), n)
+	}
+	if tokens != n+1 {
+		t.Errorf("%d token requests, want %d (one per project, and the credentials' default, whose region the manifests use)", tokens, n+1)
+	}
+	if most < maxConnecting/2 || most > maxConnecting {
+		t.Errorf("at most %d token requests in flight at once, want up to %d", most, maxConnecting)
 	}
 }

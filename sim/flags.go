@@ -17,6 +17,8 @@ import (
 // the default of --accept-after.
 func (o *Options) Flags(fs *pflag.FlagSet, acceptAfter time.Duration) {
 	fs.DurationVar(&o.Latency, "latency", 0, "added to every response")
+	fs.DurationVar(&o.IAMLatency, "iam-latency", 0, "added to every token response, on top of --latency")
+	fs.IntVar(&o.Projects, "projects", 0, "projects beyond the two built in (ids e0e0e0e0000...0 up, names eu-de_extra0000 up)")
 	fs.DurationVar(&o.AcceptAfter, "accept-after", acceptAfter, "creating -> accepted (and deleting -> gone) after this")
 	fs.IntVar(&o.Quota, "quota", 50, "endpoints per project")
 	fs.Float64Var(&o.ThrottleRPS, "throttle-rps", 0, "server rate limit in requests/s (429 or 400 EndPoint.0022 beyond it); 0 = off")
@@ -39,8 +41,8 @@ func (o Options) Check() error {
 	if o.TieOrder != TieStable && o.TieOrder != TieRandom {
 		return fmt.Errorf("--tie-order %q: want stable or random", o.TieOrder)
 	}
-	if o.Latency < 0 || o.AcceptAfter < 0 || o.CommitDelay < 0 || o.GetLag < 0 || o.Quota < 0 || o.ThrottleRPS < 0 {
-		return errors.New("durations, --quota and --throttle-rps must not be negative")
+	if o.Latency < 0 || o.IAMLatency < 0 || o.Projects < 0 || o.AcceptAfter < 0 || o.CommitDelay < 0 || o.GetLag < 0 || o.Quota < 0 || o.ThrottleRPS < 0 {
+		return errors.New("durations, --quota, --projects and --throttle-rps must not be negative")
 	}
 	return nil
 }

@@ -106,7 +106,11 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 	// once the body is read, and the latency wait below should see it.
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	opts := s.opts.Load()
-	if d := opts.Latency; d > 0 {
+	d := opts.Latency
+	if rt.name == "token" {
+		d += opts.IAMLatency
+	}
+	if d > 0 {
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
@@ -249,7 +253,7 @@ func (s *Sim) authenticate(r *http.Request, body []byte, pid string) *response {
 			resp := apiError(http.StatusUnauthorized, "EndPoint.0003", "Authentication failed or authentication information is invalid.")
 			return &resp
 		}
-		if _, ok := projectNames[pid]; !ok {
+		if _, ok := s.names[pid]; !ok {
 			resp := apiError(http.StatusForbidden, "EndPoint.0004", "Authentication information is incorrect or you have no permissions.")
 			return &resp
 		}

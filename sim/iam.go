@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -89,7 +90,10 @@ type tokenBody struct {
 	} `json:"token"`
 }
 
-var projectNames = map[string]string{ProjectID: ProjectName, ProjectID2: ProjectName2}
+// ExtraProjectID and ExtraProjectName are the id and name of the i-th
+// project of Options.Projects.
+func ExtraProjectID(i int) string   { return fmt.Sprintf("e0e0e0e0%024x", i) }
+func ExtraProjectName(i int) string { return fmt.Sprintf("eu-de_extra%04d", i) }
 
 func iamError(status int, title, msg string) response {
 	var body struct {
@@ -121,7 +125,7 @@ func (s *Sim) issueToken(r *http.Request, body []byte) response {
 	if !userOK {
 		return iamError(http.StatusUnauthorized, "Unauthorized", "The username or password is wrong.")
 	}
-	projectID, ok := scopeProject(req.Auth.Scope)
+	projectID, ok := s.scopeProject(req.Auth.Scope)
 	if !ok {
 		return iamError(http.StatusUnauthorized, "Unauthorized", "The request you have made requires authentication.")
 	}
@@ -143,7 +147,7 @@ func (s *Sim) issueToken(r *http.Request, body []byte) response {
 	s.tokens[tok] = token{projectID: projectID, expires: now.Add(ttl)}
 	s.mu.Unlock()
 
-	out := tokenDocument(r, now, ttl, projectID)
+	out := tokenDocument(r, now, ttl, projectID, s.names[projectID])
 	resp := jsonResponse(http.StatusCreated, out)
 	resp.header = http.Header{"X-Subject-Token": {tok}}
 	return resp
@@ -152,10 +156,10 @@ func (s *Sim) issueToken(r *http.Request, body []byte) response {
 // scopeProject reads the scope of a token request: the project it names
 // (by ID, or by name in the user's domain), or "" for a domain scope.
 // ok is false when the scope names nothing this cloud has.
-func scopeProject(sc authScope) (projectID string, ok bool) {
+func (s *Sim) scopeProject(sc authScope) (projectID string, ok bool) {
 	switch {
 	case sc.Project != nil:
-		for pid, name := range projectNames {
+		for pid, name := range s.names {
 			if sc.Project.ID != "" && sc.Project.ID == pid || sc.Project.ID == "" && sc.Project.Name == name {
 				projectID = pid
 			}
@@ -173,7 +177,7 @@ func scopeProject(sc authScope) (projectID string, ok bool) {
 // tokenDocument is the body of a token answer issued at now: the user,
 // the scope, and a catalog whose URLs point back at the server that r
 // reached. ?nocatalog leaves the catalog out.
-func tokenDocument(r *http.Request, now time.Time, ttl time.Duration, projectID string) tokenBody {
+func tokenDocument(r *http.Request, now time.Time, ttl time.Duration, projectID, name string) tokenBody {
 	var out tokenBody
 	t := &out.Token
 	t.Methods = []string{"password"}
@@ -197,7 +201,7 @@ func tokenDocument(r *http.Request, now time.Time, ttl time.Duration, projectID 
 			Domain ref    `json:"domain"`
 			ID     string `json:"id"`
 			Name   string `json:"name"`
-		}{Domain: ref{ID: DomainID, Name: DomainName}, ID: projectID, Name: projectNames[projectID]}
+		}{Domain: ref{ID: DomainID, Name: DomainName}, ID: projectID, Name: name}
 		catalog = append(catalog, catalogEntry{
 			Type: "vpcep", Name: "vpcep", ID: "7a3b5c2d9e8f4a1b0c6d5e4f3a2b1c0d",
 			Endpoints: []catalogEndpoint{{ID: "4e7f2a9b1c3d4e5f6a7b8c9d0e1f2a3b", Interface: "public",

@@ -62,6 +62,12 @@ const DefaultQuota = 50
 type Options struct {
 	// Latency is added to every response.
 	Latency time.Duration
+	// IAMLatency is added to every token response, on top of Latency.
+	IAMLatency time.Duration
+	// Projects adds projects to the two of every simulator, with the ids
+	// and names ExtraProjectID(i) and ExtraProjectName(i), i < Projects.
+	// It is read by New only.
+	Projects int
 	// AcceptAfter is how long an endpoint stays creating before it settles
 	// (accepted, pendingAcceptance or failed), and how long a deleted one
 	// stays deleting before it is gone.
@@ -119,7 +125,8 @@ type Options struct {
 
 // Sim is the simulator. Its methods are safe for concurrent use.
 type Sim struct {
-	opts atomic.Pointer[Options]
+	opts  atomic.Pointer[Options]
+	names map[string]string // project id -> name; set by New, read-only after
 
 	mu       sync.Mutex // guards everything below
 	projects map[string]*project
@@ -146,7 +153,11 @@ func New(o Options) *Sim {
 		requests: make(map[string]int),
 		marker:   markerBase,
 	}
-	for _, pid := range []string{ProjectID, ProjectID2} {
+	s.names = map[string]string{ProjectID: ProjectName, ProjectID2: ProjectName2}
+	for i := range o.Projects {
+		s.names[ExtraProjectID(i)] = ExtraProjectName(i)
+	}
+	for pid := range s.names {
 		s.projects[pid] = newProject(pid)
 	}
 	s.SetOptions(o)

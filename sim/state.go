@@ -99,7 +99,10 @@ func (s *Sim) Load(r io.Reader) error {
 			return fmt.Errorf("load simulator state: unsupported format_version %d", st.FormatVersion)
 		}
 	}
-	projects := map[string]*project{ProjectID: newProject(ProjectID), ProjectID2: newProject(ProjectID2)}
+	projects := map[string]*project{}
+	for pid := range s.names {
+		projects[pid] = newProject(pid)
+	}
 	var events eventQueue
 	seq, marker := max(st.Seq, 0), max(st.MarkerID, markerBase)
 	after := s.opts.Load().AcceptAfter

@@ -77,7 +77,7 @@ trouble), 3 invalid input or stale plan, 130/143 interrupted.`,
 	fs.BoolVar(&f.wait, "wait", true, "wait until created endpoints are accepted (or pendingAcceptance) and deleted ones are gone")
 	fs.BoolVar(&f.noWait, "no-wait", false, "do not wait (same as --wait=false)")
 	fs.DurationVar(&f.waitTimeout, "wait-timeout", 10*time.Minute, "how long to wait for one endpoint")
-	fs.DurationVar(&f.pollEvery, "poll-interval", 5*time.Second, "how often to poll the status while waiting")
+	fs.DurationVar(&f.pollEvery, "poll-interval", 10*time.Second, "the longest gap between status polls while waiting (they start after 1s and back off to it)")
 	fs.BoolVar(&f.failFast, "fail-fast", false, "stop dispatching after the first failure")
 	fs.DurationVar(&f.grace, "grace", 30*time.Second, "after SIGINT/SIGTERM, how long requests in flight may take to finish")
 	fs.DurationVar(&f.commitWindow, "commit-window", time.Minute, "after a create's answer was lost, how long it may still appear (a late commit): apply looks for it that long before sending it again")
@@ -132,7 +132,7 @@ func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error
 		CommitWindow: f.commitWindow,
 		Wait:         f.wait && !f.noWait,
 		WaitTimeout:  f.waitTimeout,
-		PollInterval: f.pollInterval(a.sim),
+		PollInterval: f.pollEvery,
 		FailFast:     f.failFast,
 		Grace:        f.grace,
 		Progress:     prog.Update,
@@ -173,13 +173,6 @@ func (a *app) applyInput(f *applyFlags, planFile string) ([]*manifests.Manifest,
 	}
 	ms, err := a.loadManifests(f.files)
 	return ms, nil, opts, err
-}
-
-func (f *applyFlags) pollInterval(sim bool) time.Duration {
-	if sim && f.pollEvery == 5*time.Second {
-		return 250 * time.Millisecond // the simulator settles in half a second
-	}
-	return f.pollEvery
 }
 
 func (a *app) writeReport(rep *apply.Report, f *applyFlags) error {

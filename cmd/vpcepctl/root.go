@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -78,6 +79,18 @@ type app struct {
 	metricsOut string
 	cacert     string
 	insecure   bool
+	timeout    time.Duration
+
+	runCtx      context.Context // the command's context, with --timeout
+	stopTimeout func()
+}
+
+// errTimeout is the cause of a run stopped by --timeout.
+var errTimeout = errors.New("--timeout reached")
+
+// timedOut reports whether --timeout stopped the run.
+func (a *app) timedOut() bool {
+	return a.runCtx != nil && errors.Is(context.Cause(a.runCtx), errTimeout)
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -89,11 +102,22 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if a.stopTimeout != nil {
+		a.stopTimeout()
+	}
 	if se, ok := interrupted(ctx); ok {
 		if err != nil && !errors.Is(err, context.Canceled) {
 			a.printError(err)
 		}
 		return se.exitCode()
+	}
+	if a.timedOut() {
+		// Stopped as on SIGTERM; the report and metrics say what was done.
+		if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, errTimeout) {
+			a.printError(err)
+		}
+		a.printError(fmt.Errorf("--timeout %v reached: stopped, as on SIGTERM; a rerun goes on from here", a.timeout))
+		return exitFailure
 	}
 	if err == nil {
 		return exitOK
@@ -196,6 +220,14 @@ OS_* variables, as for the OpenStack CLI.`,
 			if err := a.bindEnv(cmd.Flags()); err != nil {
 				return usageError{err}
 			}
+			if a.timeout < 0 {
+				return usageError{fmt.Errorf("--timeout %v: want a positive duration, or 0 for none", a.timeout)}
+			}
+			if a.timeout > 0 {
+				ctx, cancel := context.WithTimeoutCause(cmd.Context(), a.timeout, errTimeout)
+				a.runCtx, a.stopTimeout = ctx, cancel
+				cmd.SetContext(ctx)
+			}
 			return a.setupLogger()
 		},
 	}
@@ -216,6 +248,7 @@ OS_* variables, as for the OpenStack CLI.`,
 	pf.StringVar(&a.cacert, "cacert", "", "PEM file of CA certificates to trust for the API and IAM, besides the system's (default $OS_CACERT, clouds.yaml cacert)")
 	pf.BoolVar(&a.insecure, "insecure", false, "do not verify the API's and IAM's TLS certificates (warned about on every run)")
 	pf.StringVar(&a.metricsOut, "metrics-file", "", "write metrics to this file (node_exporter textfile format) at the end of the run")
+	pf.DurationVar(&a.timeout, "timeout", 0, "stop the whole run after this long (as on SIGTERM: requests in flight get --grace, the report is written) and exit 1; 0: no limit")
 
 	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.simCommand(), a.versionCommand())
 	return root
