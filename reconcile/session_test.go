@@ -25,15 +25,21 @@ func open(t *testing.T) (*Session, *sim.Sim) {
 	s := sim.New(sim.Options{AcceptAfter: 10 * time.Millisecond})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
+	return openAt(t, srv.URL), s
+}
+
+// openAt opens a session on the simulator served at url.
+func openAt(t *testing.T, url string) *Session {
+	t.Helper()
 	sess, err := Open(Config{
-		Credentials: otc.Credentials{AuthURL: srv.URL + "/v3", Username: sim.Username, Password: sim.Password,
+		Credentials: otc.Credentials{AuthURL: url + "/v3", Username: sim.Username, Password: sim.Password,
 			UserDomainName: sim.DomainName, ProjectID: sim.ProjectID, Region: sim.Region},
 		Rate: 100, Burst: 10, MaxRetries: 2, RequestTimeout: 5 * time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sess, s
+	return sess
 }
 
 func examples(t *testing.T) []*manifests.Manifest {
@@ -120,14 +126,7 @@ func TestTargetsAuthenticateConcurrently(t *testing.T) {
 		s.Handler().ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	sess, err := Open(Config{
-		Credentials: otc.Credentials{AuthURL: srv.URL + "/v3", Username: sim.Username, Password: sim.Password,
-			UserDomainName: sim.DomainName, ProjectID: sim.ProjectID, Region: sim.Region},
-		Rate: 100, Burst: 10, MaxRetries: 2, RequestTimeout: 5 * time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sess := openAt(t, srv.URL)
 	var b strings.Builder
 	for i := range n {
 		fmt.Fprintf(&b, "---\nversion: 1\nset: s\nproject_id: %s\nendpoints: []\n", sim.ExtraProjectID(i))
