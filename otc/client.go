@@ -115,6 +115,7 @@ func baseTransport(c *http.Client) http.RoundTripper {
 type Provider struct {
 	opts   Options
 	tokens *tokenSource
+	hosts  *hostLog // the servers that have answered, shared by all clients
 }
 
 // NewProvider checks the credentials and returns a Provider. It makes no
@@ -130,14 +131,15 @@ func NewProvider(opts Options) (*Provider, error) {
 	opts.Redactor.Add(opts.Credentials.Secrets()...)
 	opts.Logger = slog.New(opts.Redactor.Handler(opts.Logger.Handler()))
 	opts.warnInsecure()
-	return &Provider{opts: opts, tokens: newTokenSource(opts)}, nil
+	hosts := newHostLog()
+	return &Provider{opts: opts, tokens: newTokenSource(opts, hosts), hosts: hosts}, nil
 }
 
 // Client returns a client for one project (region and project id; empty
 // means the credentials' default). With password credentials it fetches the
 // project's token (once per project; later calls share it). pacer may be nil.
 func (p *Provider) Client(ctx context.Context, region, projectID string, pacer Pacer) (*Client, error) {
-	c := &Client{opts: p.opts, pacer: pacer, tokens: p.tokens, region: firstNonEmpty(region, p.opts.Credentials.Region)}
+	c := &Client{opts: p.opts, pacer: pacer, tokens: p.tokens, hosts: p.hosts, region: firstNonEmpty(region, p.opts.Credentials.Region)}
 	creds := p.opts.Credentials
 	switch creds.Mode() {
 	case "password":
@@ -155,7 +157,7 @@ func (p *Provider) Client(ctx context.Context, region, projectID string, pacer P
 		var base string
 		base, c.region = t.endpoint(c.region)
 		if p.opts.Endpoint == "" {
-			c.base, c.baseFrom = base, "the token's catalog"
+			c.base, c.baseFrom = base, fromCatalog
 		}
 	case "token", "aksk":
 		c.projectID = firstNonEmpty(projectID, creds.ProjectID)
@@ -164,7 +166,7 @@ func (p *Provider) Client(ctx context.Context, region, projectID string, pacer P
 		return nil, configErrorf("credentials: no project id; set OS_PROJECT_ID or project_id in the manifest")
 	}
 	if c.base == "" && p.opts.Endpoint != "" {
-		c.base, c.baseFrom = p.opts.Endpoint, "--endpoint"
+		c.base, c.baseFrom = p.opts.Endpoint, fromEndpoint
 	}
 	if c.base == "" {
 		if c.region == "" {
@@ -174,12 +176,19 @@ func (p *Provider) Client(ctx context.Context, region, projectID string, pacer P
 	}
 	c.base = BaseURL(c.base)
 	c.server = serverURL(c.base, false)
+	c.reachHint = baseHint(c.baseFrom, c.region)
 	if err := p.checkPlainHTTP(c.base, c.baseFrom); err != nil {
 		return nil, err
 	}
 	c.http = c.retryClient()
 	return c, nil
 }
+
+// Where a Client's VPCEP URL came from (Client.baseFrom), for messages.
+const (
+	fromEndpoint = "--endpoint"
+	fromCatalog  = "the token's catalog"
+)
 
 // Client calls the VPCEP API of one project. It is safe for concurrent use.
 type Client struct {
@@ -189,8 +198,10 @@ type Client struct {
 	region    string
 	projectID string
 	base      string
-	baseFrom  string // where base came from, for messages
+	baseFrom  string // where base came from, for messages: fromEndpoint, fromCatalog or "" (the default)
 	server    string // scheme and host of base, for messages
+	reachHint string // which setting gives base, for a *HostError
+	hosts     *hostLog
 	http      *retryablehttp.Client
 	denied    refusals
 }

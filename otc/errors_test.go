@@ -204,15 +204,19 @@ func retryRecords(t *testing.T, log *bytes.Buffer) []logRecord {
 // retries at DEBUG only. The final error names the server and the number
 // of attempts and keeps the cause for errors.Is.
 func TestRetryLogging(t *testing.T) {
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closed.Close()
+	// Servers that answer once, then go down (a restart: connection
+	// refused on a host that answered is retried).
+	closed := httptest.NewServer(&script{op: otc.OpList, steps: []step{okStep}})
+	t.Cleanup(closed.Close)
+	iamClosed := newFakeCloud(t)
 	iamDown := newFakeCloud(t)
 	iamDown.iamStatus = http.StatusServiceUnavailable
 
 	tests := []struct {
 		name      string
 		opts      func() otc.Options
-		inClient  bool // the failure is in Provider.Client (the token)
+		inClient  bool   // the failure is in Provider.Client (the token)
+		down      func() // when set, the call succeeds once, then down is called
 		op        string
 		level     string
 		reason    string
@@ -224,6 +228,7 @@ func TestRetryLogging(t *testing.T) {
 			opts: func() otc.Options {
 				return fastOptions(otc.Credentials{Token: testToken, ProjectID: testPID}, closed.URL)
 			},
+			down:      closed.Close,
 			op:        otc.OpList,
 			level:     "WARN",
 			reason:    "network",
@@ -258,13 +263,14 @@ func TestRetryLogging(t *testing.T) {
 		},
 		{
 			name:      "IAM unreachable",
-			opts:      func() otc.Options { return fastOptions(passwordCreds(closed.URL), "") },
+			opts:      func() otc.Options { return fastOptions(passwordCreds(iamClosed.srv.URL), "") },
 			inClient:  true,
+			down:      iamClosed.srv.Close,
 			op:        otc.OpToken,
 			level:     "WARN",
 			reason:    "network",
-			wantInErr: "token: cannot reach " + closed.URL + "/v3 (connection refused)",
-			wantFinal: "token: cannot reach " + closed.URL + "/v3 (connection refused) after 4 attempts",
+			wantInErr: "token: cannot reach " + iamClosed.srv.URL + "/v3 (connection refused)",
+			wantFinal: "token: cannot reach " + iamClosed.srv.URL + "/v3 (connection refused) after 4 attempts",
 		},
 		{
 			name:      "IAM 503",
@@ -282,8 +288,12 @@ func TestRetryLogging(t *testing.T) {
 			var log bytes.Buffer
 			opts := tt.opts()
 			opts.Logger = slogJSON(&log)
+			opts.HTTPClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 			p := newProvider(t, opts)
 			c, err := p.Client(t.Context(), "", "", nil)
+			if tt.down != nil {
+				err = answerThenDown(t, p, c, err, tt.inClient, func() { tt.down(); log.Reset() })
+			}
 			if !tt.inClient {
 				if err != nil {
 					t.Fatal(err)
@@ -323,6 +333,25 @@ func TestRetryLogging(t *testing.T) {
 			}
 		})
 	}
+}
+
+// answerThenDown has the server answer (c, and clientErr, are the result
+// of p.Client; with inClient the token was the answer), calls down and, with
+// inClient, returns the error of a token request for another project.
+func answerThenDown(t *testing.T, p *otc.Provider, c *otc.Client, clientErr error, inClient bool, down func()) error {
+	t.Helper()
+	if clientErr == nil && !inClient {
+		_, clientErr = c.ListEndpoints(t.Context(), otc.ListOptions{})
+	}
+	if clientErr != nil {
+		t.Fatalf("before the server went down: %v", clientErr)
+	}
+	down()
+	if !inClient {
+		return nil
+	}
+	_, err := p.Client(t.Context(), "", testPID2, nil)
+	return err
 }
 
 // TestNetErrorText: the cause is named in plain words; without a URL the

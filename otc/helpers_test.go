@@ -182,3 +182,27 @@ func (r *recorder) count(m map[string]int, key string) int {
 	defer r.mu.Unlock()
 	return m[key]
 }
+
+// attempts is the number of HTTP attempts of op the Observer saw.
+func (r *recorder) attempts(op string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for k, v := range r.requests {
+		if strings.HasPrefix(k, op+" ") {
+			n += v
+		}
+	}
+	return n
+}
+
+// retried is the number of retries the Observer saw, all operations.
+func (r *recorder) retried() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, v := range r.retries {
+		n += v
+	}
+	return n
+}

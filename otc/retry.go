@@ -27,8 +27,10 @@ func logRetry(log *slog.Logger, op string, n int, reason string, err error) {
 }
 
 // checkRetry is the retry policy: throttling, transient server errors and
-// failures before sending are retried; a create whose outcome is unknown
-// is not (the caller must look for it first); nothing else is.
+// failures before sending are retried (those the transport names
+// Permanent, a certificate or a host that is not there, are not); a create
+// whose outcome is unknown is not (the caller must look for it first);
+// nothing else is.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
@@ -40,8 +42,9 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		a.class = NetworkBeforeSend
 		return false, nil
 	case errors.As(err, &cl):
-		// The token request failed inside the transport; it has had its
-		// own retries.
+		// The transport named the failure: a token request that failed
+		// (it has had its own retries), a TLS handshake or a host that no
+		// retry fixes (tls.go, reach.go).
 		a.class = cl.Class()
 		return false, nil
 	case err != nil:

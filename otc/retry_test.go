@@ -171,34 +171,6 @@ func TestClassification(t *testing.T) {
 	}
 }
 
-// TestDialFailure: nothing listens, so no request is ever sent; every
-// operation, a create included, is retried and fails as NetworkBeforeSend.
-func TestDialFailure(t *testing.T) {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	url := srv.URL
-	srv.Close()
-	for _, op := range []string{otc.OpGet, otc.OpList, otc.OpDelete, otc.OpCreate} {
-		t.Run(op, func(t *testing.T) {
-			rec := newRecorder()
-			opts := fastOptions(otc.Credentials{Token: testToken, ProjectID: testPID}, url)
-			opts.Observer = rec
-			c := newClient(t, opts)
-			n, err := call(t.Context(), c, op)
-			var ne *otc.NetError
-			if !errors.As(err, &ne) || ne.Sent {
-				t.Fatalf("error = %#v, want a *otc.NetError with Sent false", err)
-			}
-			want(t, "Classify", otc.Classify(err), otc.NetworkBeforeSend)
-			want(t, "IsAmbiguous", otc.IsAmbiguous(err), false)
-			want(t, "attempts observed", rec.count(rec.requests, op+" error"), 4)
-			want(t, "retries observed", rec.count(rec.retries, op+" network"), 3)
-			if op == otc.OpCreate {
-				want(t, "CreateEndpoint attempts", n, 4)
-			}
-		})
-	}
-}
-
 // TestRetryAfterCapped: a Retry-After of an hour is capped at RetryWaitMax.
 func TestRetryAfterCapped(t *testing.T) {
 	s := &script{op: otc.OpGet, steps: []step{{status: 429, header: http.Header{"Retry-After": {"3600"}}}, okStep}}

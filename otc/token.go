@@ -97,12 +97,12 @@ type tokenCall struct {
 	err  error
 }
 
-func newTokenSource(opts Options) *tokenSource {
+func newTokenSource(opts Options, hosts *hostLog) *tokenSource {
 	s := &tokenSource{creds: opts.Credentials, now: opts.Now, log: opts.Logger, redactor: opts.Redactor,
 		tokens: map[string]*token{}, inflight: map[string]*tokenCall{}}
 	rc := retryablehttp.NewClient()
 	rc.HTTPClient = &http.Client{
-		Transport: &tokenTransport{base: baseTransport(opts.HTTPClient), obs: opts.Observer, now: opts.Now},
+		Transport: &tokenTransport{base: baseTransport(opts.HTTPClient), obs: opts.Observer, now: opts.Now, hosts: hosts},
 		Timeout:   opts.RequestTimeout,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			return refuseRedirect(OpToken, req, via)
@@ -122,7 +122,7 @@ func newTokenSource(opts Options) *tokenSource {
 		}
 		st := tokenStateFrom(ctx)
 		var cl interface{ Class() Class }
-		if errors.As(err, &cl) && cl.Class() == Permanent { // a redirect, a certificate
+		if errors.As(err, &cl) && cl.Class() == Permanent { // a redirect, a certificate, a host
 			return false, nil
 		}
 		if err != nil {
@@ -168,11 +168,13 @@ func tokenStateFrom(ctx context.Context) *tokenState {
 	return st
 }
 
-// tokenTransport counts token requests for the Observer.
+// tokenTransport counts token requests for the Observer, records the
+// servers that answer and names the failures no retry fixes.
 type tokenTransport struct {
-	base http.RoundTripper
-	obs  Observer
-	now  func() time.Time
+	base  http.RoundTripper
+	obs   Observer
+	now   func() time.Time
+	hosts *hostLog
 }
 
 func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -189,8 +191,13 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if te := tlsFailure(OpToken, req.URL, err); te != nil {
 			return nil, te
 		}
+		if he := t.hosts.unreachable(OpToken, req.URL, tokenStateFrom(req.Context()).server, iamHint, err); he != nil {
+			return nil, he
+		}
+		return nil, err
 	}
-	return resp, err
+	t.hosts.answer(req.URL)
+	return resp, nil
 }
 
 func tokenKey(projectID, projectName string) string {
@@ -271,7 +278,7 @@ func (s *tokenSource) fetch(ctx context.Context, projectID, projectName string) 
 	resp, err := s.http.Do(req)
 	if err != nil {
 		var typed interface{ Class() Class }
-		if errors.As(err, &typed) && typed.Class() == Permanent { // a redirect, a certificate
+		if errors.As(err, &typed) && typed.Class() == Permanent { // a redirect, a certificate, a host
 			return nil, redactURLError(err)
 		}
 		if ctx.Err() != nil { // the caller gave up: IAM is not to blame

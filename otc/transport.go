@@ -23,7 +23,9 @@ import (
 // retryablehttp request whose attempts each pass through transport (pace,
 // authenticate, send, read the body under a limit, count). Retry policy:
 // throttling, transient server errors and failures before sending are
-// retried; a create whose outcome is unknown never is (see CreateEndpoint).
+// retried (but not a host that has never answered and does not resolve or
+// listen: reach.go); a create whose outcome is unknown never is (see
+// CreateEndpoint).
 // Logging policy: a retry after a network failure or a server error is
 // logged at Warn (a long outage must not be silent); one after throttling
 // at Debug (under AIMD throttling is normal and would flood the log).
@@ -216,8 +218,12 @@ func (t *transport) send(orig *http.Request, a *attempt, staleToken string) (*ht
 		if te := tlsFailure(a.op, req.URL, err); te != nil {
 			return nil, te
 		}
+		if he := c.hosts.unreachable(a.op, req.URL, c.server, c.reachHint, err); he != nil {
+			return nil, he
+		}
 		return nil, err
 	}
+	c.hosts.answer(req.URL)
 	data, err := readBody(resp.Body)
 	resp.Body.Close()
 	if errors.Is(err, errBodyTooLarge) {

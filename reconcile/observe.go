@@ -118,6 +118,8 @@ func (s *Session) observe(ctx context.Context, c *otc.Client, in *plan.Input) er
 		switch {
 		case err != nil && gctx.Err() != nil:
 			return nil // another call failed first; that error is reported
+		case unreachable(err):
+			return fmt.Errorf("%s: %w", in.Target, err) // the listing would fail the same way
 		case err != nil:
 			s.log.Warn("quota not read; the plan cannot check it", "target", in.Target.String(), "err", err)
 		default:
@@ -142,7 +144,7 @@ func (s *Session) observe(ctx context.Context, c *otc.Client, in *plan.Input) er
 			if noSuchService(err) {
 				return nil // reported by plan.Diff with the manifest position
 			}
-			if otc.IsAuth(err) {
+			if otc.IsAuth(err) || unreachable(err) { // the target's problem, not the service's
 				return fmt.Errorf("%s: %w", in.Target, err)
 			}
 			if err != nil {
@@ -170,6 +172,10 @@ func list(ctx context.Context, c *otc.Client, q *vpcep.Quota) ([]vpcep.Endpoint,
 	}
 	return c.ListEndpoints(ctx, otc.ListOptions{MaxEndpoints: bound})
 }
+
+// unreachable reports whether err says the target's server cannot be
+// reached at all (no such host, nothing listening).
+func unreachable(err error) bool { return errors.As(err, new(*otc.HostError)) }
 
 // noSuchService reports whether a service lookup's error says the manifest
 // names no service: a 404, or a 400 refusing the id or name, with the

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -63,24 +62,12 @@ const (
 	paymentsService = "2da0fe8f-5cb7-4d93-bb35-dc05334da1be"
 )
 
-// freeAddr returns a loopback address nobody listens on (any more).
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 // startPushgateway runs the real prometheus-pushgateway on a free loopback
 // port, without persistence, until the test ends; it returns its base URL.
 func startPushgateway(t *testing.T) string {
 	t.Helper()
 	bin := testkit.RequireTool(t, "prometheus-pushgateway")
-	addr := freeAddr(t)
+	addr := testkit.ClosedAddr(t)
 	var logs syncBuffer
 	cmd := exec.CommandContext(t.Context(), bin, "--web.listen-address="+addr, "--persistence.file=", "--log.level=warn")
 	cmd.Stdout, cmd.Stderr = &logs, &logs
@@ -649,7 +636,7 @@ func TestPushUnreachable(t *testing.T) {
 	if err := os.WriteFile(bad, []byte(strings.ReplaceAll(readFile(t, good), paymentsService, "00000000-0000-4000-8000-000000000000")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
+	addr := testkit.ClosedAddr(t)
 	// The password in the URL is sent as basic auth and never shown.
 	pushURL := "http://metrics:pushsecret@" + addr
 	tests := []struct {

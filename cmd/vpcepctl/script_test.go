@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,12 +54,43 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"sim":       func(ts *testscript.TestScript, neg bool, args []string) { startScriptSim(ts, neg, args, &sims) },
-			"endpoints": func(ts *testscript.TestScript, neg bool, args []string) { checkEndpoints(ts, neg, args, &sims) },
-			"exits":     exits,
-			"validjson": validJSON,
+			"sim":        func(ts *testscript.TestScript, neg bool, args []string) { startScriptSim(ts, neg, args, &sims) },
+			"endpoints":  func(ts *testscript.TestScript, neg bool, args []string) { checkEndpoints(ts, neg, args, &sims) },
+			"exits":      exits,
+			"validjson":  validJSON,
+			"closedport": closedPort,
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond != "nxdomain" {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			return resolverSaysNoSuchHost(), nil
 		},
 	})
+}
+
+// closedPort is the script command "closedport VAR": VAR is set to a
+// loopback address (127.0.0.1:PORT) nothing listens on.
+func closedPort(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: closedport VAR")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	ts.Setenv(args[0], ln.Addr().String())
+	ts.Check(ln.Close())
+}
+
+// resolverSaysNoSuchHost is the script condition "nxdomain": this
+// machine's resolver answers "no such host" for a name under the reserved
+// .invalid TLD, as it should (offline too). The otc tests hold the same
+// classification with the answer injected.
+func resolverSaysNoSuchHost() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := net.DefaultResolver.LookupHost(ctx, "vpcep.no-such-host.invalid")
+	var dns *net.DNSError
+	return errors.As(err, &dns) && dns.IsNotFound && !dns.IsTimeout && !dns.IsTemporary
 }
 
 // startScriptSim is the script command "sim [flags]": it serves a

@@ -7,6 +7,7 @@ package testkit
 import (
 	"bytes"
 	"flag"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,4 +80,17 @@ func RequireTool(t testing.TB, name string) string {
 	}
 	t.Skip(msg + " (under CI=true this test fails)")
 	return ""
+}
+
+// ClosedAddr returns a loopback address (127.0.0.1:PORT) that nothing
+// listens on any more: a listener's, closed.
+func ClosedAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
 }

@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -97,5 +98,14 @@ func TestClock(t *testing.T) {
 	c.Advance(time.Second)
 	if got := c.Now(); !got.Equal(start.Add(time.Second)) {
 		t.Errorf("Now after Advance(1s) = %v", got)
+	}
+}
+
+// TestClosedAddr: nothing listens on the address.
+func TestClosedAddr(t *testing.T) {
+	addr := ClosedAddr(t)
+	if c, err := net.Dial("tcp", addr); err == nil {
+		c.Close()
+		t.Errorf("%s accepted a connection", addr)
 	}
 }
