@@ -35,8 +35,8 @@ import (
 // limit is the rate at which it sent when the throttling began. The cut
 // stays between half the rate and MaxBeta of it. Without an estimate the
 // cut is Beta, or half when the last cut was less than a second ago.
-// After the first cut the bucket's burst drops to 1: bursts are what a
-// server's own bucket throttles.
+// After the first cut the bucket's burst drops to the requests of 10ms
+// (at least one): bursts are what a server's own bucket throttles.
 //
 // The climb back is bounded in time. After a cut at a limit found while
 // probing, the rate returns to it along a curve that flattens as it gets
@@ -257,6 +257,12 @@ func (a *AIMD) Observe(t otc.Ticket, throttled bool) {
 // watches it. Callers hold mu.
 func (a *AIMD) setLimit(now time.Time) {
 	a.lim.SetLimitAt(now, rate.Limit(a.cur))
+	if a.limit > 0 {
+		// After the first cut: the requests of 10ms, at least one. A
+		// server's bucket throttles bursts; the one waiter that watches
+		// the bucket needs a few tokens' slack to keep up at high rates.
+		a.lim.SetBurstAt(now, max(1, int(a.cur/100)))
+	}
 	close(a.changed)
 	a.changed = make(chan struct{})
 }
@@ -282,9 +288,6 @@ func (a *AIMD) cut(now time.Time) {
 		}
 		next = min(max(a.Margin*ref, a.cur/2), a.cur*a.MaxBeta)
 		a.peak, a.peakAt = max(a.peakNow(now), ref), now
-	}
-	if a.limit == 0 {
-		a.lim.SetBurstAt(now, 1)
 	}
 	a.cur = max(next, a.Floor)
 	a.limit, a.from, a.cutAt, a.grownAt = max(ref, a.cur), a.cur, now, time.Time{}
