@@ -68,9 +68,9 @@ type Options struct {
 	Logger     *slog.Logger
 	Recorder   Recorder // nil: none
 	Now        func() time.Time
-	// Progress, when set, is called after each change with the counts so
-	// far, one call at a time.
-	Progress func(done, total int)
+	// Progress, when set, is called whenever the counts change (a change
+	// sent, waiting, ended), one call at a time.
+	Progress func(Event)
 
 	// goneSettle overrides defaultGoneSettle (tests).
 	goneSettle time.Duration
@@ -92,9 +92,16 @@ const (
 	Succeeded = "succeeded"
 	Failed    = "failed"
 	Skipped   = "skipped"
+	// AwaitingApproval is a change whose endpoint ended in
+	// pendingAcceptance: in place, but the service owner has not approved
+	// it yet; not a plain success.
+	AwaitingApproval = "awaiting_approval"
 )
 
-// Results lists every result (metrics initialise their labels from it).
+// Results lists the results a Recorder is told (metrics initialise their
+// labels from it): a change awaiting approval is recorded as succeeded,
+// the change was made (vpcepctl_owned_endpoints{status} counts the
+// endpoints awaiting approval).
 var Results = []string{Succeeded, Failed, Skipped}
 
 // Applier runs plans against a set of targets.
@@ -176,7 +183,8 @@ type run struct {
 	ambiguous time.Time // wall clock of the last unknown create outcome
 
 	progressMu sync.Mutex // Progress calls one at a time, in order
-	done       int
+	counts     Counts
+	adopted    map[string]string // endpoint id -> set/name that adopted it in this run
 }
 
 // job is one change being executed.
@@ -188,6 +196,7 @@ type job struct {
 	started chan struct{} // closed once the first step holds a worker, or the job ended
 	once    sync.Once
 	begun   bool // its first request was sent: the change is under way
+	since   time.Time
 	// gate is open while the change may start: the target's (closed by a
 	// stop or the target's quota), or the run's for the sweep's deletes,
 	// which make room.
@@ -224,7 +233,8 @@ func (a *Applier) Run(ctx context.Context, p *plan.Plan) *Report {
 	}()
 	dispatch, stop := context.WithCancel(ctx)
 	defer stop()
-	r := &run{opts: o, ctx: ctx, work: work, dispatch: dispatch, stop: stop, rep: rep, targets: map[plan.Target]*target{}}
+	r := &run{opts: o, ctx: ctx, work: work, dispatch: dispatch, stop: stop, rep: rep, targets: map[plan.Target]*target{},
+		adopted: map[string]string{}, counts: Counts{Total: len(p.Changes)}}
 	r.workers.SetLimit(o.Concurrency)
 
 	var pollWG sync.WaitGroup
@@ -301,7 +311,7 @@ func (r *run) start(c *plan.Change, i int, gate context.Context) {
 	}
 	switch {
 	case c.Action == plan.Conflict || c.Action == plan.Noop:
-		j.r.Error, j.r.skipped = "not acted on: "+c.Reason, true
+		j.r.Error, j.r.skipped, j.r.conflict = "not acted on: "+c.Reason, true, c.Action == plan.Conflict
 		r.finish(j)
 		return
 	case j.tg == nil:
@@ -328,26 +338,24 @@ func (r *run) finish(j *job) {
 	res := j.r
 	r.rep.Results[j.i] = res
 	if rec := r.opts.Recorder; rec != nil {
-		rec.Change(res.Action, res.result())
-	}
-	if res.Action != string(plan.Conflict) {
-		attrs := []any{"action", res.Action, "set", res.Set, "name", res.Name, "id", res.ID, "status", res.Status, "attempts", res.Attempts}
-		switch res.result() {
-		case Failed:
-			r.opts.Logger.Warn("change failed", append(attrs, "err", res.Error)...)
-		case Succeeded:
-			r.opts.Logger.Info("change done", attrs...)
+		result := res.result()
+		if result == AwaitingApproval {
+			result = Succeeded
 		}
+		rec.Change(res.Action, result)
 	}
 	if res.result() == Failed && r.opts.FailFast {
 		r.stop()
 	}
-	r.progressMu.Lock()
-	defer r.progressMu.Unlock()
-	r.done++
-	if r.opts.Progress != nil {
-		r.opts.Progress(r.done, len(r.rep.Results))
-	}
+	r.event(&res, time.Since(j.since), func(c *Counts) {
+		c.Done++
+		switch res.result() {
+		case Failed:
+			c.Failed++
+		case AwaitingApproval:
+			c.Awaiting++
+		}
+	})
 }
 
 // execute runs one change's steps in order.
@@ -359,6 +367,9 @@ func (r *run) execute(j *job) {
 			r.waitReady(j, "")
 		}
 	case plan.Tag, plan.Adopt:
+		if c.Action == plan.Adopt && !r.claim(j) {
+			return
+		}
 		err := r.step(j, func(ctx context.Context) error { return r.retag(ctx, j) })
 		switch {
 		case errors.Is(err, errNotStarted):

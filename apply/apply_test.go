@@ -424,7 +424,7 @@ func TestRunWaitPendingAcceptance(t *testing.T) {
 	}
 	p := e.makePlan(t, desired, plan.Options{})
 	rep := runFor(t, context.Background(), New(e.clients(), fastOpts()), p, time.Minute)
-	if rep.Summary.Succeeded != 5 {
+	if rep.Summary.AwaitingApproval != 5 || rep.Summary.Succeeded != 0 {
 		t.Fatalf("summary = %+v, failures %v", rep.Summary, failures(rep))
 	}
 	for _, r := range rep.Results {
@@ -510,14 +510,19 @@ func TestRunDeleteWaitsUntilGone(t *testing.T) {
 		t.Fatalf("plan %+v", p.Summary)
 	}
 	var progress []int
+	var last Counts
 	var mu sync.Mutex
 	o := fastOpts()
-	o.Progress = func(done, total int) {
+	o.Progress = func(ev Event) {
 		mu.Lock()
 		defer mu.Unlock()
-		if total == len(p.Changes) {
-			progress = append(progress, done)
+		if ev.Counts.Waiting < 0 || ev.Counts.InFlight() < 0 || ev.Counts.Done > ev.Counts.Total {
+			t.Errorf("counts %+v", ev.Counts)
 		}
+		if ev.Result != nil && ev.Counts.Total == len(p.Changes) {
+			progress = append(progress, ev.Counts.Done)
+		}
+		last = ev.Counts
 	}
 	rep := runFor(t, context.Background(), New(e.clients(), o), p, time.Minute)
 	if rep.Summary.Failed != 0 {
@@ -535,6 +540,9 @@ func TestRunDeleteWaitsUntilGone(t *testing.T) {
 	if want := []int{1, 2, 3, 4, 5, 6, 7, 8, 9}; !slices.Equal(progress, want) {
 		t.Errorf("progress calls = %v, want %v", progress, want)
 	}
+	if want := (Counts{Total: 9, Started: 9, Done: 9}); last != want {
+		t.Errorf("last counts %+v, want %+v (8 deletes and a create, all started and ended; none waiting)", last, want)
+	}
 }
 
 // TestRunNoClient: a change for a target without a client fails alone.
@@ -545,7 +553,7 @@ func TestRunNoClient(t *testing.T) {
 	}}
 	rec := &recorder{}
 	rep := New(nil, Options{Recorder: rec}).Run(context.Background(), p)
-	if rep.Summary != (ReportSummary{Failed: 1, Skipped: 1}) {
+	if rep.Summary != (ReportSummary{Failed: 1, Skipped: 1, Conflicts: 1}) {
 		t.Errorf("summary = %+v", rep.Summary)
 	}
 	if got := rec.count("change create " + Failed); got != 1 {

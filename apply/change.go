@@ -217,7 +217,9 @@ func (r *run) wait(j *job, id, vpc string, waiting context.Context, done func(*v
 	ctx, cancel := context.WithTimeout(waiting, r.opts.WaitTimeout)
 	defer cancel()
 	for {
-		ep, err := j.tg.poller.wait(ctx, id, vpc != "", done)
+		var ep *vpcep.Endpoint
+		var err error
+		r.waiting(func() { ep, err = j.tg.poller.wait(ctx, id, vpc != "", done) })
 		if err == nil && ep == nil && vpc != "" {
 			var eps []vpcep.Endpoint
 			var lerr error

@@ -29,6 +29,13 @@ type ReportSummary struct {
 	Succeeded int `json:"succeeded"`
 	Failed    int `json:"failed"`
 	Skipped   int `json:"skipped"`
+	// AwaitingApproval counts the changes whose endpoint ended in
+	// pendingAcceptance: in place, not yet approved by the service owner
+	// (not counted as succeeded).
+	AwaitingApproval int `json:"awaiting_approval"`
+	// Conflicts counts the skipped changes that were conflicts: declared
+	// state not reached, for a person or a flag to settle (exit 4).
+	Conflicts int `json:"-"`
 }
 
 // Result is the outcome of one change.
@@ -44,8 +51,9 @@ type Result struct {
 
 	// Reason is the plan's reason for the change (for people; not in the
 	// report document).
-	Reason  string `json:"-"`
-	skipped bool
+	Reason   string `json:"-"`
+	skipped  bool
+	conflict bool // skipped: a conflict (planned, or met in the run)
 }
 
 // count sets the summary from the results.
@@ -55,10 +63,15 @@ func (r *Report) count() {
 		switch res.result() {
 		case Succeeded:
 			r.Summary.Succeeded++
+		case AwaitingApproval:
+			r.Summary.AwaitingApproval++
 		case Failed:
 			r.Summary.Failed++
 		default:
 			r.Summary.Skipped++
+			if res.conflict {
+				r.Summary.Conflicts++
+			}
 		}
 	}
 }
@@ -70,7 +83,7 @@ func (r Result) result() string {
 	case r.Error != "":
 		return Failed
 	}
-	return Succeeded
+	return resultOf(r.Status)
 }
 
 // OK reports whether every change that was tried succeeded and none was
@@ -106,6 +119,20 @@ func (r *Report) WriteText(w io.Writer) error {
 
 // SummaryLine is the one-line human summary.
 func (r *Report) SummaryLine() string {
-	return fmt.Sprintf("Apply: %d succeeded, %d failed, %d skipped in %s.",
-		r.Summary.Succeeded, r.Summary.Failed, r.Summary.Skipped, r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond))
+	s := r.Summary
+	var b strings.Builder
+	fmt.Fprintf(&b, "Apply: %d succeeded, ", s.Succeeded)
+	if s.AwaitingApproval > 0 {
+		fmt.Fprintf(&b, "%d awaiting approval, ", s.AwaitingApproval)
+	}
+	fmt.Fprintf(&b, "%d failed, %d skipped", s.Failed, s.Skipped)
+	switch s.Conflicts {
+	case 0:
+	case 1:
+		b.WriteString(" (1 conflict)")
+	default:
+		fmt.Fprintf(&b, " (%d conflicts)", s.Conflicts)
+	}
+	fmt.Fprintf(&b, " in %s.", r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond))
+	return b.String()
 }

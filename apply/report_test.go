@@ -8,9 +8,11 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/vpcepctl/vpcepctl/manifests"
 	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/plan"
 	"github.com/vpcepctl/vpcepctl/sim"
@@ -44,7 +46,8 @@ func TestReportJSON(t *testing.T) {
   "summary": {
     "succeeded": 1,
     "failed": 1,
-    "skipped": 1
+    "skipped": 1,
+    "awaiting_approval": 0
   },
   "results": [
     {
@@ -118,7 +121,7 @@ func TestReportOfRun(t *testing.T) {
 	if err := json.Unmarshal(doc["results"], &results); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := keys(summary), []string{"failed", "skipped", "succeeded"}; !slices.Equal(got, want) {
+	if got, want := keys(summary), []string{"awaiting_approval", "failed", "skipped", "succeeded"}; !slices.Equal(got, want) {
 		t.Errorf("summary keys = %v, want %v", got, want)
 	}
 	wantResult := []string{"action", "attempts", "error", "id", "name", "project_id", "set", "status"}
@@ -197,5 +200,65 @@ func TestReportAttemptsCountHTTPAttempts(t *testing.T) {
 	}
 	if got := rep.Results[1].Attempts; got != 3 {
 		t.Errorf("tag attempts = %d, want 3 (one tag call)", got)
+	}
+}
+
+// TestAwaitingApproval: a create whose endpoint ends pendingAcceptance is
+// in place but not approved: counted and said apart from the successes.
+func TestAwaitingApproval(t *testing.T) {
+	e := newSimEnv(t, sim.Options{AcceptAfter: 20 * time.Millisecond}, clientOpts{})
+	ds := []*manifests.Endpoint{
+		{Set: "a", Name: "needs-ok", EndpointServiceID: sim.ServiceApprovalID, VPCID: uuid(1, 1), SubnetID: uuid(2, 1), Tags: map[string]string{}},
+		{Set: "a", Name: "plain", EndpointServiceID: sim.ServiceInterfaceID, VPCID: uuid(1, 2), SubnetID: uuid(2, 2), Tags: map[string]string{}},
+	}
+	p := e.makePlan(t, ds, plan.Options{})
+	var results []string
+	o := fastOpts()
+	o.Progress = func(ev Event) {
+		if ev.Result != nil {
+			results = append(results, ev.Result.Name+" "+ev.Result.result())
+		}
+	}
+	rep := runFor(t, context.Background(), New(e.clients(), o), p, time.Minute)
+	if want := (ReportSummary{Succeeded: 1, AwaitingApproval: 1}); rep.Summary != want {
+		t.Errorf("summary %+v, want %+v", rep.Summary, want)
+	}
+	slices.Sort(results)
+	if want := []string{"needs-ok awaiting_approval", "plain succeeded"}; !slices.Equal(results, want) {
+		t.Errorf("results %v, want %v", results, want)
+	}
+	if line := rep.SummaryLine(); !strings.HasPrefix(line, "Apply: 1 succeeded, 1 awaiting approval, 0 failed, 0 skipped in ") {
+		t.Errorf("summary line %q", line)
+	}
+}
+
+// TestAdoptOnce: a plan that adopts one endpoint for two declared
+// endpoints (a plan file edited, or merged) adopts it for the first; the
+// second is left a conflict, never a second re-tagging that would take
+// the endpoint from the first.
+func TestAdoptOnce(t *testing.T) {
+	e := newSimEnv(t, sim.Options{}, clientOpts{})
+	ep := e.put("", "", sim.ServiceInterfaceID, uuid(1, 1), uuid(2, 1), vpcep.StatusAccepted)
+	var changes []plan.Change
+	for _, set := range []string{"a", "b"} {
+		d := &manifests.Endpoint{Set: set, Name: "x", EndpointServiceID: sim.ServiceInterfaceID, VPCID: uuid(1, 1), SubnetID: uuid(2, 1), Tags: map[string]string{}}
+		changes = append(changes, plan.Change{Action: plan.Adopt, Set: set, Name: "x", Region: sim.Region, ProjectID: sim.ProjectID, ID: ep.ID,
+			Current: &ep, Desired: plan.CreateBody(d, &vpcep.Service{ID: sim.ServiceInterfaceID, ServiceType: vpcep.ServiceInterface})})
+	}
+	rep := runFor(t, context.Background(), New(e.clients(), fastOpts()), &plan.Plan{Changes: changes}, time.Minute)
+	if want := (ReportSummary{Succeeded: 1, Skipped: 1, Conflicts: 1}); rep.Summary != want {
+		t.Fatalf("summary %+v, want %+v; %+v", rep.Summary, want, rep.Results)
+	}
+	got, err := e.client.GetEndpoint(context.Background(), ep.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, _ := got.TagValue(manifests.TagSet)
+	won, lost := rep.Results[0], rep.Results[1]
+	if won.result() != Succeeded {
+		won, lost = lost, won
+	}
+	if set != won.Set || !strings.Contains(lost.Error, "adopted by "+won.Set+"/x in this run") {
+		t.Errorf("endpoint tagged set %q, results %+v, %+v; want the winner's set and a conflict naming it", set, won, lost)
 	}
 }

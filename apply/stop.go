@@ -69,6 +69,7 @@ func (r *run) step(j *job, f func(ctx context.Context) error) error {
 	r.workers.Go(func() error {
 		defer close(done)
 		j.markStarted()
+		r.started(j)
 		ctx := r.work
 		if !j.begun {
 			if j.gate.Err() != nil {

@@ -66,12 +66,14 @@ func (r *run) sweep(p *plan.Plan) {
 		})
 		if err != nil {
 			// Not silent: a run that may leave a duplicate does not succeed.
-			r.rep.Results = append(r.rep.Results, Result{Action: string(plan.Delete), ProjectID: t.ProjectID,
+			res := Result{Action: string(plan.Delete), ProjectID: t.ProjectID,
 				Set: sweptSets(created, t), Reason: "the end-of-run sweep of duplicates",
-				Error: "duplicates not swept: listing " + t.String() + " failed: " + err.Error() + "; the next run's plan deletes any"})
+				Error: "duplicates not swept: listing " + t.String() + " failed: " + err.Error() + "; the next run's plan deletes any"}
+			r.rep.Results = append(r.rep.Results, res)
 			if rec := r.opts.Recorder; rec != nil {
 				rec.Change(string(plan.Delete), Failed)
 			}
+			r.event(&res, 0, func(c *Counts) { c.Total, c.Done, c.Failed = c.Total+1, c.Done+1, c.Failed+1 })
 			continue
 		}
 		extras = append(extras, r.duplicates(t, eps, created)...)
@@ -85,6 +87,7 @@ func (r *run) sweep(p *plan.Plan) {
 	r.opts.Logger.Warn("removing duplicates the run found at its end", "count", len(extras))
 	base := len(r.rep.Results)
 	r.rep.Results = append(r.rep.Results, make([]Result, len(extras))...)
+	r.event(nil, 0, func(c *Counts) { c.Total += len(extras) })
 	for i := range extras {
 		r.start(&extras[i], base+i, r.dispatch) // a reached quota does not stop them: they make room
 	}

@@ -25,6 +25,8 @@ var designMetrics = map[string]string{
 	"vpcepctl_changes_total":                  "counter",
 	"vpcepctl_planned_changes":                "gauge",
 	"vpcepctl_endpoints":                      "gauge",
+	"vpcepctl_owned_endpoints":                "gauge",
+	"vpcepctl_duplicate_endpoints":            "gauge",
 	"vpcepctl_inflight_requests":              "gauge",
 	"vpcepctl_rate_limit_rps":                 "gauge",
 	"vpcepctl_rate_limit_wait_seconds_total":  "counter",

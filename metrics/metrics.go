@@ -10,6 +10,7 @@ import (
 
 	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/plan"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // Metrics are vpcepctl's metric families (DESIGN.md "Metrics"), all on
@@ -29,6 +30,8 @@ type Metrics struct {
 	Changes         *prometheus.CounterVec
 	PlannedChanges  *prometheus.GaugeVec
 	Endpoints       *prometheus.GaugeVec
+	OwnedEndpoints  *prometheus.GaugeVec
+	Duplicates      prometheus.Gauge
 	InflightGauge   prometheus.Gauge
 	RateLimit       prometheus.Gauge
 	RateLimitWait   prometheus.Counter
@@ -45,6 +48,11 @@ var RetryReasons = []string{"throttled", "server_error", "network", "ambiguous"}
 
 // EndpointStates are the state label values of vpcepctl_endpoints.
 var EndpointStates = []string{"desired", "observed", "owned"}
+
+// OwnedStatuses are the status label values of vpcepctl_owned_endpoints:
+// the API's statuses of an endpoint.
+var OwnedStatuses = []string{vpcep.StatusCreating, vpcep.StatusAccepted, vpcep.StatusPendingAcceptance,
+	vpcep.StatusRejected, vpcep.StatusFailed, vpcep.StatusDeleting}
 
 // New creates the families and registers them with reg (nil: not
 // registered, for tests that do not look). Every family but the run
@@ -71,6 +79,12 @@ func New(reg prometheus.Registerer) *Metrics {
 		Endpoints: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "vpcepctl_endpoints", Help: "Endpoints desired (in the manifests), observed (listed) and owned (carrying a declared set's tag).",
 		}, []string{"state"}),
+		OwnedEndpoints: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "vpcepctl_owned_endpoints", Help: "Endpoints carrying a declared set's tag, by status (pendingAcceptance: awaiting the service owner's approval).",
+		}, []string{"status"}),
+		Duplicates: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "vpcepctl_duplicate_endpoints", Help: "Endpoints beyond one per set and name, found by the plan (deleted by apply).",
+		}),
 		InflightGauge: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "vpcepctl_inflight_requests", Help: "API requests in flight.",
 		}),
@@ -108,9 +122,12 @@ func New(reg prometheus.Registerer) *Metrics {
 	for _, s := range EndpointStates {
 		m.Endpoints.WithLabelValues(s)
 	}
+	for _, s := range OwnedStatuses {
+		m.OwnedEndpoints.WithLabelValues(s)
+	}
 	if reg != nil {
 		reg.MustRegister(m.Requests, m.RequestDuration, m.Retries, m.Changes, m.PlannedChanges, m.Endpoints,
-			m.InflightGauge, m.RateLimit, m.RateLimitWait)
+			m.OwnedEndpoints, m.Duplicates, m.InflightGauge, m.RateLimit, m.RateLimitWait)
 	}
 	return m
 }
@@ -141,13 +158,26 @@ func (m *Metrics) register(cs ...prometheus.Collector) {
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 
-// ObservePlan sets the planned-changes gauges.
+// ObservePlan sets the planned-changes gauges and the duplicates the plan
+// found.
 func (m *Metrics) ObservePlan(p *plan.Plan) {
 	if m == nil {
 		return
 	}
 	for _, a := range plan.Actions {
 		m.PlannedChanges.WithLabelValues(string(a)).Set(float64(p.Summary.Count(a)))
+	}
+	m.Duplicates.Set(float64(p.Duplicates))
+}
+
+// ObserveOwned sets the owned endpoints by status. Only OwnedStatuses
+// are labels: a status the API adds later makes no new series.
+func (m *Metrics) ObserveOwned(byStatus map[string]int) {
+	if m == nil {
+		return
+	}
+	for _, s := range OwnedStatuses {
+		m.OwnedEndpoints.WithLabelValues(s).Set(float64(byStatus[s]))
 	}
 }
 

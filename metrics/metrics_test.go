@@ -31,6 +31,8 @@ var designTable = []struct {
 	{"vpcepctl_changes_total", dto.MetricType_COUNTER, []string{"action", "result"}},
 	{"vpcepctl_planned_changes", dto.MetricType_GAUGE, []string{"action"}},
 	{"vpcepctl_endpoints", dto.MetricType_GAUGE, []string{"state"}},
+	{"vpcepctl_owned_endpoints", dto.MetricType_GAUGE, []string{"status"}},
+	{"vpcepctl_duplicate_endpoints", dto.MetricType_GAUGE, nil},
 	{"vpcepctl_inflight_requests", dto.MetricType_GAUGE, nil},
 	{"vpcepctl_rate_limit_rps", dto.MetricType_GAUGE, nil},
 	{"vpcepctl_rate_limit_wait_seconds_total", dto.MetricType_COUNTER, nil},
@@ -101,6 +103,8 @@ func TestMetricsInitialised(t *testing.T) {
 		{"changes", m.Changes, acted * len(apply.Results)},
 		{"planned changes", m.PlannedChanges, len(plan.Actions)},
 		{"endpoints", m.Endpoints, len(EndpointStates)},
+		{"owned endpoints", m.OwnedEndpoints, len(OwnedStatuses)},
+		{"duplicates", m.Duplicates, 1},
 		{"inflight", m.InflightGauge, 1},
 		{"rate limit", m.RateLimit, 1},
 		{"rate limit wait", m.RateLimitWait, 1},
@@ -128,11 +132,12 @@ func TestMetricsInitialised(t *testing.T) {
 			t.Errorf("%s on a fresh registry: %d series (%v), want none before Finish", name, n, err)
 		}
 	}
-	if n, err := testutil.GatherAndCount(reg); err != nil || n != 71 {
+	if n, err := testutil.GatherAndCount(reg); err != nil || n != 78 {
 		// 8 durations + 32 retries + 18 changes + 7 planned + 3 endpoints +
-		// 3 plain gauges and counters. A change here changes what every
-		// run pushes: look at the exposition before updating.
-		t.Errorf("fresh registry: %d series (%v), want 8+32+18+7+3+3 = 71", n, err)
+		// 6 owned by status + 4 plain gauges and counters. A change here
+		// changes what every run pushes: look at the exposition before
+		// updating.
+		t.Errorf("fresh registry: %d series (%v), want 8+32+18+7+3+6+4 = 78", n, err)
 	}
 }
 

@@ -183,6 +183,8 @@ func (x *targetDiff) add(c Change) {
 	(*x.p.Summary.field(c.Action))++
 	if c.Action != Noop {
 		x.p.Changes = append(x.p.Changes, c)
+	} else if c.Current != nil && c.Current.Status == vpcep.StatusPendingAcceptance {
+		x.p.AwaitingApproval++
 	}
 }
 

@@ -246,6 +246,12 @@ func (s *Summary) field(a Action) *int {
 // noops excluded).
 func (s Summary) Changes() int { return s.Create + s.Tag + s.Replace + s.Adopt + s.Delete }
 
+// Differs reports whether declared and live differ (plan
+// --detailed-exitcode exits 2): changes to make (duplicates to delete
+// among them), conflicts, or owned endpoints no longer declared that only
+// --prune deletes.
+func (p *Plan) Differs() bool { return p.Summary.Changes()+p.Summary.Conflict+p.Unpruned > 0 }
+
 // Plan is the result of Diff, and the plan file.
 //
 // Changes holds every action but noop, sorted by target, set and name:
@@ -271,6 +277,10 @@ type Plan struct {
 	// plan, not part of the JSON document: a plan read back from a file
 	// has neither.
 	Unpruned int `json:"-"`
+	// AwaitingApproval counts the unchanged endpoints in status
+	// pendingAcceptance: in place, but the service owner has not approved
+	// them (the text says so under the plan).
+	AwaitingApproval int `json:"-"`
 	// Duplicates counts the endpoints planned for deletion as duplicates
 	// of a name (metrics).
 	Duplicates int `json:"-"`

@@ -430,3 +430,54 @@ func TestShardContains(t *testing.T) {
 		t.Error("no shard does not contain everything")
 	}
 }
+
+// TestSetsPlanAlone: a set's plan is the same whichever other manifests
+// are passed (DESIGN.md "Ownership"): planned alone or with the other
+// sets, its changes are the same. The one exception is an unmanaged
+// endpoint that another passed set could adopt too: never adopted for
+// one set on the strength of which manifests were passed, it is a
+// conflict for both (a plan that adopted it twice could not be carried
+// out), and planned alone it is an adopt (or a conflict naming --adopt).
+func TestSetsPlanAlone(t *testing.T) {
+	r := rand.New(rand.NewSource(11))
+	key := func(c Change) string { return fmt.Sprintf("%s %s/%s %s", c.Action, c.Set, c.Name, c.ID) }
+	for i := range 1000 {
+		in := randomInput(r, targetA)
+		opts := randomOptions(r)
+		full, err := Diff([]Input{in}, opts)
+		if err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		contended := map[string]bool{} // set/name of the exception
+		for _, c := range full.Changes {
+			if c.Action == Conflict && strings.Contains(c.Reason, "also declare") {
+				contended[c.Set+"/"+c.Name] = true
+			}
+		}
+		for _, set := range declaredSets {
+			alone := in
+			alone.Desired = slices.DeleteFunc(slices.Clone(in.Desired), func(d *manifests.Endpoint) bool { return d.Set != set })
+			alone.Sets = slices.DeleteFunc(slices.Clone(in.Sets), func(s string) bool { return s != set })
+			p, err := Diff([]Input{alone}, opts)
+			if err != nil {
+				t.Fatalf("case %d: %v", i, err)
+			}
+			var got, want []string
+			for _, c := range p.Changes {
+				if !contended[c.Set+"/"+c.Name] {
+					got = append(got, key(c))
+				}
+			}
+			for _, c := range full.Changes {
+				if c.Set == set && !contended[c.Set+"/"+c.Name] {
+					want = append(want, key(c))
+				}
+			}
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Fatalf("case %d: set %s alone plans\n%s\nwith the other sets\n%s", i, set, strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		}
+	}
+}

@@ -100,6 +100,13 @@ func WriteText(w io.Writer, p *Plan, o TextOptions) error {
 		}
 		bw.WriteString(strconv.Itoa(p.Unpruned) + " " + what + ".\n")
 	}
+	switch p.AwaitingApproval {
+	case 0:
+	case 1:
+		bw.WriteString("1 unchanged endpoint awaits the service owner's approval (pendingAcceptance).\n")
+	default:
+		bw.WriteString(strconv.Itoa(p.AwaitingApproval) + " unchanged endpoints await the service owner's approval (pendingAcceptance).\n")
+	}
 	for _, wn := range p.Warnings {
 		if o.Color {
 			bw.WriteString(colorYellow + "warning:" + colorReset + " " + wn + "\n")

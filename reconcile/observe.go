@@ -254,14 +254,17 @@ func (s *Session) count(inputs []plan.Input, sets map[string]bool, p *plan.Plan)
 	}
 	m.ObservePlan(p)
 	var observed, owned int
+	byStatus := map[string]int{}
 	for _, in := range inputs {
 		observed += len(in.Observed)
 		for i := range in.Observed {
 			if set, ok := in.Observed[i].TagValue(manifests.TagSet); ok && sets[set] {
 				owned++
+				byStatus[in.Observed[i].Status]++
 			}
 		}
 	}
+	m.ObserveOwned(byStatus)
 	m.Endpoints.WithLabelValues("observed").Set(float64(observed))
 	m.Endpoints.WithLabelValues("owned").Set(float64(owned))
 }

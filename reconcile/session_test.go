@@ -12,11 +12,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/vpcepctl/vpcepctl/apply"
 	"github.com/vpcepctl/vpcepctl/manifests"
+	"github.com/vpcepctl/vpcepctl/metrics"
 	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/plan"
 	"github.com/vpcepctl/vpcepctl/sim"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // open serves a simulator and opens a session on it.
@@ -65,7 +70,7 @@ func TestPlanApplyRecheck(t *testing.T) {
 		t.Fatalf("first plan: %+v, want 7 creates", p.Summary)
 	}
 	rep := sess.Apply(t.Context(), p, apply.Options{Concurrency: 4, Wait: true, WaitTimeout: 10 * time.Second, PollInterval: 20 * time.Millisecond})
-	if !rep.OK() || rep.Summary.Succeeded != 7 {
+	if !rep.OK() || rep.Summary.Succeeded != 6 || rep.Summary.AwaitingApproval != 1 { // ledger's service needs approval
 		t.Fatalf("apply: %+v", rep.Summary)
 	}
 	if n := len(s.Endpoints(sim.ProjectID)); n != 7 {
@@ -151,5 +156,37 @@ func TestTargetsAuthenticateConcurrently(t *testing.T) {
 	}
 	if most < maxConnecting/2 || most > maxConnecting {
 		t.Errorf("at most %d token requests in flight at once, want up to %d", most, maxConnecting)
+	}
+}
+
+// TestPlanMetrics: the plan's duplicates and the owned endpoints by
+// status reach the metrics.
+func TestPlanMetrics(t *testing.T) {
+	s := sim.New(sim.Options{})
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	m := metrics.New(prometheus.NewRegistry())
+	sess, err := Open(Config{Credentials: otc.Credentials{AuthURL: srv.URL + "/v3", Username: sim.Username, Password: sim.Password,
+		UserDomainName: sim.DomainName, ProjectID: sim.ProjectID, Region: sim.Region}, Rate: 100, Burst: 10, Metrics: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := examples(t)
+	d := ms[0].Endpoints[0]
+	for i, status := range []string{vpcep.StatusAccepted, vpcep.StatusAccepted, vpcep.StatusPendingAcceptance} {
+		s.Put(sim.ProjectID, vpcep.Endpoint{EndpointServiceID: d.EndpointServiceID, VPCID: d.VPCID, SubnetID: d.SubnetID, Status: status,
+			CreatedAt: vpcep.Time{Time: time.Date(2026, 1, 1, 0, 0, i, 0, time.UTC)},
+			Tags:      []vpcep.Tag{{Key: manifests.TagSet, Value: d.Set}, {Key: manifests.TagName, Value: d.Name}}})
+	}
+	if _, err := sess.Plan(t.Context(), ms, plan.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.ToFloat64(m.Duplicates); got != 2 {
+		t.Errorf("duplicate_endpoints = %v, want 2", got)
+	}
+	for status, want := range map[string]float64{vpcep.StatusAccepted: 2, vpcep.StatusPendingAcceptance: 1, vpcep.StatusCreating: 0} {
+		if got := testutil.ToFloat64(m.OwnedEndpoints.WithLabelValues(status)); got != want {
+			t.Errorf("owned_endpoints{status=%q} = %v, want %v", status, got, want)
+		}
 	}
 }

@@ -91,6 +91,9 @@ func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error
 		return err
 	}
 	ms, saved, opts, err := a.applyInput(f, planFile)
+	if err == nil && !f.yes && !term.IsTerminal(a.stdin) {
+		err = invalid(errors.New("apply changes endpoints and stdin is not a terminal to confirm it: give --yes (as cron jobs, CI and Kubernetes jobs must)"))
+	}
 	if err != nil {
 		return rm.done(err, false)
 	}
@@ -107,26 +110,13 @@ func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error
 	} else {
 		p, err = s.Plan(ctx, ms, opts)
 	}
+	if err == nil {
+		err = a.showPlan(p, f, planFile)
+	}
 	if err != nil {
 		return rm.done(err, false)
 	}
-	planOut := a.stdout
-	if f.output == "json" {
-		planOut = a.stderr
-	}
-	if err := a.printPlan(p, "text", planOut); err != nil {
-		return rm.done(err, false)
-	}
-	if p.Summary.Changes() > 0 && planFile == "" && !f.yes && term.IsTerminal(a.stdin) {
-		ok, err := confirm(a.stdin, a.stderr, p)
-		if err != nil || !ok {
-			return rm.done(&exitError{exitFailure, errors.New("apply cancelled")}, false)
-		}
-	}
-	if p.Summary.Changes() == 0 {
-		fmt.Fprintln(a.stderr, "No changes to apply.")
-	}
-	prog := term.NewProgress(a.status, a.log)
+	prog := a.newProgress(len(p.Changes))
 	rep := s.Apply(ctx, p, apply.Options{
 		Concurrency:  f.client.concurrency,
 		CommitWindow: f.commitWindow,
@@ -135,14 +125,62 @@ func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error
 		PollInterval: f.pollEvery,
 		FailFast:     f.failFast,
 		Grace:        f.grace,
-		Progress:     prog.Update,
+		Progress:     prog.event,
 	})
-	prog.Finish()
+	prog.finish()
 	err = a.writeReport(rep, f)
-	if err == nil && !rep.OK() && !rep.Interrupted {
-		err = &exitError{code: exitFailure, err: fmt.Errorf("%d of %d changes failed", rep.Summary.Failed, len(rep.Results))}
+	if err == nil {
+		err = applyOutcome(rep)
 	}
 	return rm.done(err, err == nil && rep.OK())
+}
+
+// showPlan prints the plan apply is about to execute (on stdout; on
+// stderr when stdout takes the JSON report, as a log record when stderr
+// is JSON) and asks for confirmation on a terminal.
+func (a *app) showPlan(p *plan.Plan, f *applyFlags, planFile string) error {
+	switch {
+	case f.output != "json":
+		if err := a.printPlan(p, "text", a.stdout); err != nil {
+			return err
+		}
+	case a.logFormat == "json":
+		a.log.Info("plan", planAttrs(p)...)
+	default:
+		if err := a.printPlan(p, "text", a.stderr); err != nil {
+			return err
+		}
+	}
+	if p.Summary.Changes() > 0 && planFile == "" && !f.yes && term.IsTerminal(a.stdin) {
+		ok, err := confirm(a.stdin, a.stderr, p)
+		if err != nil || !ok {
+			return &exitError{exitFailure, errors.New("apply cancelled")}
+		}
+	}
+	if p.Summary.Changes() == 0 {
+		a.say("No changes to apply.")
+	}
+	return nil
+}
+
+// applyOutcome is the exit status of a run that wrote its report: 1 when
+// changes failed, 4 when it ended without failures but conflicts remain
+// (declared state not reached), else 0. An interrupted run exits with its
+// signal's code (see run).
+func applyOutcome(rep *apply.Report) error {
+	switch {
+	case rep.Interrupted:
+		return nil
+	case rep.Summary.Failed > 0:
+		return &exitError{exitFailure, fmt.Errorf("%d of %d changes failed", rep.Summary.Failed, len(rep.Results))}
+	case rep.Summary.Conflicts == 1:
+		return &exitError{exitConflicts, errors.New("1 conflict remains: the declared state is not reached; " +
+			"it needs a person or the flag its reason names (see the plan's ! line)")}
+	case rep.Summary.Conflicts > 1:
+		return &exitError{exitConflicts, fmt.Errorf("%d conflicts remain: the declared state is not reached; "+
+			"each needs a person or the flag its reason names (see the plan's ! lines)", rep.Summary.Conflicts)}
+	}
+	return nil
 }
 
 // applyInput checks the flags and reads the manifests or the plan file,
@@ -175,8 +213,15 @@ func (a *app) applyInput(f *applyFlags, planFile string) ([]*manifests.Manifest,
 	return ms, nil, opts, err
 }
 
+// writeReport tells the report: its summary and failures on stderr (log
+// records when stderr is JSON), the document in --report and, with -o
+// json, on stdout (compact unless stdout is a terminal).
 func (a *app) writeReport(rep *apply.Report, f *applyFlags) error {
-	if err := rep.WriteText(a.stderr); err != nil {
+	if a.logFormat == "json" {
+		s := rep.Summary
+		a.log.Info("apply finished", "succeeded", s.Succeeded, "awaiting_approval", s.AwaitingApproval, "failed", s.Failed,
+			"skipped", s.Skipped, "conflicts", s.Conflicts, "took", rep.FinishedAt.Sub(rep.StartedAt).Round(time.Millisecond).String())
+	} else if err := rep.WriteText(a.stderr); err != nil {
 		return err
 	}
 	var errs []error
@@ -190,7 +235,7 @@ func (a *app) writeReport(rep *apply.Report, f *applyFlags) error {
 		}
 	}
 	if f.output == "json" {
-		if err := rep.WriteJSON(a.stdout); err != nil {
+		if err := a.writeDocument(a.stdout, rep.WriteJSON); err != nil {
 			errs = append(errs, err)
 		}
 	}

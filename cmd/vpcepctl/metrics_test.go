@@ -208,6 +208,7 @@ var boundedLabels = func() map[string]map[string]bool {
 		"reason":    set(metrics.RetryReasons...),
 		"action":    actions,
 		"result":    set(apply.Results...),
+		"status":    set(metrics.OwnedStatuses...),
 		"state":     set(metrics.EndpointStates...),
 	}
 }()
@@ -512,8 +513,8 @@ func TestPushgateway(t *testing.T) {
 		t.Fatalf("plan: exit %d\n%s", code, stderr)
 	}
 	mfs = scrape(t, pg+"/metrics")
-	if n := count(mfs, "vpcepctl_changes_total", planGroup...); n != 18 {
-		t.Errorf("after plan: %d changes_total series in the plan's group, want 18 (6 actions x 3 results)", n)
+	if n := count(mfs, "vpcepctl_changes_total", planGroup...); n != 24 {
+		t.Errorf("after plan: %d changes_total series in the plan's group, want 24 (6 actions x 4 results)", n)
 	}
 	for _, m := range mfs["vpcepctl_changes_total"].GetMetric() {
 		if !hasLabels(m, planGroup...) {
@@ -818,9 +819,6 @@ func TestLogsJSON(t *testing.T) {
 	sc := bufio.NewScanner(strings.NewReader(stderr))
 	for sc.Scan() {
 		line := sc.Text()
-		if !strings.HasPrefix(line, "{") {
-			continue // the plan summary and the apply summary are for people
-		}
 		var rec map[string]any
 		if err := json.Unmarshal([]byte(line), &rec); err != nil {
 			t.Errorf("log line is not JSON: %v\n%s", err, line)
@@ -834,20 +832,21 @@ func TestLogsJSON(t *testing.T) {
 		msg, _ := rec["msg"].(string)
 		msgs[msg]++
 		need := map[string][]string{
-			"change done": {"set", "name", "action", "status", "attempts"},
-			"request":     {"op", "method", "path"},
+			"created":        {"set", "name", "action", "status", "attempts", "after"},
+			"request":        {"op", "method", "path"},
+			"apply finished": {"succeeded", "failed", "skipped", "awaiting_approval", "conflicts"},
 		}[msg]
 		for _, k := range need {
 			if _, ok := rec[k]; !ok {
 				t.Errorf("%q line without %q: %s", msg, k, line)
 			}
 		}
-		if msg == "change done" && (rec["set"] != "logs" || rec["action"] != "create") {
+		if msg == "created" && (rec["set"] != "logs" || rec["action"] != "create") {
 			t.Errorf("change line: set %v action %v, want logs create", rec["set"], rec["action"])
 		}
 	}
-	if msgs["change done"] != 3 {
-		t.Errorf("%d \"change done\" lines, want 3 (one per change)\n%s", msgs["change done"], stderr)
+	if msgs["created"] != 3 || msgs["apply finished"] != 1 {
+		t.Errorf("%d \"created\" lines, %d \"apply finished\"; want 3 (one per change) and 1\n%s", msgs["created"], msgs["apply finished"], stderr)
 	}
 	if msgs["request"] < 5 {
 		t.Errorf("%d \"request\" lines at debug, want one per request (>= 5)", msgs["request"])
@@ -862,8 +861,8 @@ func TestLogsFlags(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("apply: exit %d\n%s", code, stderr)
 	}
-	if !regexp.MustCompile(`(?m)^time=\S+ level=INFO msg="change done" action=create set=flags name=ep-\d `).MatchString(stderr) {
-		t.Errorf("no text \"change done\" line with action, set and name:\n%s", stderr)
+	if !regexp.MustCompile(`(?m)^time=\S+ level=INFO msg=created action=create set=flags name=ep-\d `).MatchString(stderr) {
+		t.Errorf("no text \"created\" line with action, set and name:\n%s", stderr)
 	}
 	if strings.Contains(stderr, "level=DEBUG") {
 		t.Errorf("debug lines at the default level info:\n%s", stderr)

@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
+	"github.com/vpcepctl/vpcepctl/internal/term"
 	"github.com/vpcepctl/vpcepctl/manifests"
 	"github.com/vpcepctl/vpcepctl/plan"
 )
@@ -84,7 +86,7 @@ func (a *app) runPlan(cmd *cobra.Command, f *planFlags, cf clientFlags) (err err
 	if err := a.printPlan(p, f.output, a.stdout); err != nil {
 		return rm.done(err, false)
 	}
-	if f.detailedExitcode && p.Summary.Changes() > 0 {
+	if f.detailedExitcode && p.Differs() {
 		return rm.done(&exitError{code: exitChanges}, true)
 	}
 	return rm.done(nil, true)
@@ -105,12 +107,12 @@ func (a *app) plan(cmd *cobra.Command, rm *runMetrics, ms []*manifests.Manifest,
 func (a *app) printPlan(p *plan.Plan, format string, w io.Writer) error {
 	if format == "json" {
 		if p.Unpruned > 0 {
-			fmt.Fprintf(a.stderr, "vpcepctl: warning: %d owned endpoint(s) no longer declared; --prune deletes them\n", p.Unpruned)
+			a.warn(fmt.Sprintf("%d owned endpoint(s) no longer declared; --prune deletes them", p.Unpruned))
 		}
 		for _, wn := range p.Warnings {
-			fmt.Fprintf(a.stderr, "vpcepctl: warning: %s\n", wn)
+			a.warn(wn)
 		}
-		return writeWhole(w, func(b io.Writer) error { return plan.WriteJSON(b, p) })
+		return a.writeDocument(w, func(b io.Writer) error { return plan.WriteJSON(b, p) })
 	}
 	return writeWhole(w, func(b io.Writer) error { return plan.WriteText(b, p, plan.TextOptions{Color: a.color(w)}) })
 }
@@ -124,4 +126,32 @@ func writeWhole(w io.Writer, render func(io.Writer) error) error {
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// planAttrs are a plan's counts as log attributes.
+func planAttrs(p *plan.Plan) []any {
+	var attrs []any
+	for _, act := range plan.Actions {
+		attrs = append(attrs, string(act), p.Summary.Count(act))
+	}
+	return append(attrs, "duplicates", p.Duplicates, "unpruned", p.Unpruned)
+}
+
+// writeDocument writes a JSON document in one Write: indented on a
+// terminal, compact (one line) otherwise.
+func (a *app) writeDocument(w io.Writer, write func(io.Writer) error) error {
+	return writeWhole(w, func(b io.Writer) error {
+		if term.IsTerminal(w) {
+			return write(b)
+		}
+		var pretty bytes.Buffer
+		if err := write(&pretty); err != nil {
+			return err
+		}
+		if err := json.Compact(b.(*bytes.Buffer), pretty.Bytes()); err != nil {
+			return err
+		}
+		_, err := io.WriteString(b, "\n")
+		return err
+	})
 }

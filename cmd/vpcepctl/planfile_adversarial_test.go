@@ -62,7 +62,7 @@ func TestPlanFileDeletesAnotherSetsEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := changesSent(s)
-	_, stderr, code := runCLI(t, env, "apply", edited)
+	_, stderr, code := runCLI(t, env, "apply", "--yes", edited)
 	if code != 3 {
 		t.Errorf("apply of a payments plan edited to delete billing/db: exit %d, want 3\n%s", code, stderr)
 	}
@@ -119,7 +119,7 @@ func TestPlanFileAdoptWithoutAdopt(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := changesSent(s)
-			_, stderr, code := runCLI(t, env, "apply", edited)
+			_, stderr, code := runCLI(t, env, "apply", "--yes", edited)
 			t.Logf("apply: exit %d\n%s", code, stderr)
 			if code != 3 {
 				t.Errorf("apply of a plan made without --adopt, edited to adopt %s: exit %d, want 3\n%s", victim, code, stderr)

@@ -54,7 +54,7 @@ func TestPlanFileEdited(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := changesSent(s)
-			_, stderr, code := runCLI(t, env, "apply", edited)
+			_, stderr, code := runCLI(t, env, "apply", "--yes", edited)
 			if code != 3 || !strings.Contains(stderr, "touches endpoints it does not own") || !strings.Contains(stderr, "delete payments/gone "+victim) {
 				t.Errorf("apply of an edited plan: exit %d, want 3 naming the change\n%s", code, stderr)
 			}
@@ -64,7 +64,7 @@ func TestPlanFileEdited(t *testing.T) {
 		})
 	}
 	// The plan as made applies, and deletes gone only.
-	if _, stderr, code := runCLI(t, env, "apply", pf); code != 0 {
+	if _, stderr, code := runCLI(t, env, "apply", "--yes", pf); code != 0 {
 		t.Fatalf("apply of the plan as made: exit %d\n%s", code, stderr)
 	}
 	ids := map[string]bool{}
@@ -98,16 +98,16 @@ func TestPlanFileScope(t *testing.T) {
 	if err := json.Unmarshal(data, &doc); err != nil || doc.Scope.Shard != "1/2" {
 		t.Fatalf("plan file scope %+v (%v), want shard 1/2", doc.Scope, err)
 	}
-	if _, stderr, code := runCLI(t, env, "apply", pf, "--shard", "0/2"); code != 3 || !strings.Contains(stderr, "--shard 0/2 (the plan was made with 1/2)") {
+	if _, stderr, code := runCLI(t, env, "apply", "--yes", pf, "--shard", "0/2"); code != 3 || !strings.Contains(stderr, "--shard 0/2 (the plan was made with 1/2)") {
 		t.Errorf("apply with another shard: exit %d, want 3\n%s", code, stderr)
 	}
-	if _, stderr, code := runCLI(t, env, "apply", pf, "--prune"); code != 3 || !strings.Contains(stderr, "--prune (the plan was made without it)") {
+	if _, stderr, code := runCLI(t, env, "apply", "--yes", pf, "--prune"); code != 3 || !strings.Contains(stderr, "--prune (the plan was made without it)") {
 		t.Errorf("apply with --prune: exit %d, want 3\n%s", code, stderr)
 	}
 	// Another team creates an endpoint meanwhile: not this plan's business.
 	s.Put(sim.ProjectID, vpcep.Endpoint{EndpointServiceID: paymentsService, VPCID: vpcFor("other", "other"), SubnetID: testSubnet,
 		Tags: []vpcep.Tag{{Key: manifests.TagSet, Value: "billing"}, {Key: manifests.TagName, Value: "db"}}})
-	if _, stderr, code := runCLI(t, env, "apply", pf); code != 0 {
+	if _, stderr, code := runCLI(t, env, "apply", "--yes", pf); code != 0 {
 		t.Fatalf("apply without --shard (the file has it): exit %d\n%s", code, stderr)
 	}
 	// Now one of the set's endpoints is gone: a plan file made before is
@@ -125,7 +125,7 @@ func TestPlanFileScope(t *testing.T) {
 	if err := s.SetStatus(sim.ProjectID, victim.ID, vpcep.StatusFailed); err != nil {
 		t.Fatal(err)
 	}
-	_, stderr, code := runCLI(t, env, "apply", pf2)
+	_, stderr, code := runCLI(t, env, "apply", "--yes", pf2)
 	if code != 3 || !strings.Contains(stderr, "plan is stale") || !strings.Contains(stderr, victim.ID) {
 		t.Errorf("stale plan: exit %d, want 3 naming %s\n%s", code, victim.ID, stderr)
 	}

@@ -32,10 +32,11 @@ import (
 
 // Exit codes (DESIGN.md "Exit codes").
 const (
-	exitOK      = 0
-	exitFailure = 1
-	exitChanges = 2
-	exitInvalid = 3
+	exitOK        = 0
+	exitFailure   = 1
+	exitChanges   = 2
+	exitInvalid   = 3
+	exitConflicts = 4
 )
 
 // exitError carries an exit code with an error (nil error: exit quietly).
@@ -191,11 +192,36 @@ func wantForType(t string, err error) string {
 	return err.Error()
 }
 
+// printError writes err, one line per joined error (manifest problems):
+// "vpcepctl: error: ..." lines, or error records when stderr is JSON.
 func (a *app) printError(err error) {
-	// Joined errors (manifest problems) print one per line.
 	for _, line := range strings.Split(strings.TrimRight(err.Error(), "\n"), "\n") {
+		if a.log != nil && a.logFormat == "json" {
+			a.log.Error(line)
+			continue
+		}
 		fmt.Fprintf(a.stderr, "vpcepctl: error: %s\n", line)
 	}
+}
+
+// warn writes a warning: a "vpcepctl: warning: ..." line, or a warning
+// record when stderr is JSON.
+func (a *app) warn(msg string) {
+	if a.log != nil && a.logFormat == "json" {
+		a.log.Warn(msg)
+		return
+	}
+	fmt.Fprintf(a.stderr, "vpcepctl: warning: %s\n", msg)
+}
+
+// say writes a line for people on stderr, or an info record when stderr
+// is JSON.
+func (a *app) say(msg string) {
+	if a.log != nil && a.logFormat == "json" {
+		a.log.Info(msg)
+		return
+	}
+	fmt.Fprintln(a.stderr, msg)
 }
 
 func (a *app) rootCommand() *cobra.Command {

@@ -23,6 +23,7 @@ import (
 	"github.com/vpcepctl/vpcepctl/internal/testkit"
 	"github.com/vpcepctl/vpcepctl/manifests"
 	"github.com/vpcepctl/vpcepctl/sim"
+	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
 // TestMain makes the test binary vpcepctl itself: run as "vpcepctl" (by
@@ -59,6 +60,8 @@ func TestScripts(t *testing.T) {
 			"exits":      exits,
 			"validjson":  validJSON,
 			"closedport": closedPort,
+			"jsonlines":  jsonLines,
+			"simput":     func(ts *testscript.TestScript, neg bool, args []string) { simPut(ts, neg, args, &sims) },
 		},
 		Condition: func(cond string) (bool, error) {
 			if cond != "nxdomain" {
@@ -205,6 +208,41 @@ func validJSON(ts *testscript.TestScript, neg bool, args []string) {
 	case err == nil && neg:
 		ts.Fatalf("%s is one JSON document", args[0])
 	}
+}
+
+// jsonLines is the script command "jsonlines FILE": every line of FILE
+// (or stdout, stderr) is one JSON object, and there is at least one.
+func jsonLines(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: jsonlines FILE")
+	}
+	lines := strings.Split(strings.TrimRight(ts.ReadFile(args[0]), "\n"), "\n")
+	for i, line := range lines {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			ts.Fatalf("%s line %d is not a JSON object: %v: %q", args[0], i+1, err, line)
+		}
+	}
+}
+
+// simPut is the script command "simput KEY=VALUE...": it puts an endpoint
+// into the started simulator's default project (set and name become its
+// ownership tags; service, vpc, subnet, status its fields).
+func simPut(ts *testscript.TestScript, neg bool, args []string, sims *sync.Map) {
+	v, ok := sims.Load(ts)
+	if neg || !ok {
+		ts.Fatalf("usage: simput set=S name=N service=ID vpc=ID subnet=ID status=S (after sim)")
+	}
+	kv := map[string]string{"status": "accepted"}
+	for _, a := range args {
+		k, val, _ := strings.Cut(a, "=")
+		kv[k] = val
+	}
+	e := vpcep.Endpoint{EndpointServiceID: kv["service"], VPCID: kv["vpc"], SubnetID: kv["subnet"], Status: kv["status"]}
+	if kv["set"] != "" {
+		e.Tags = []vpcep.Tag{{Key: manifests.TagSet, Value: kv["set"]}, {Key: manifests.TagName, Value: kv["name"]}}
+	}
+	v.(*sim.Sim).Put(sim.ProjectID, e)
 }
 
 // vpcepctlPath is the test binary's link in $PATH (see TestMain), for the
