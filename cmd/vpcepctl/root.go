@@ -101,7 +101,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	err := unknownCommand(root, root.ExecuteContext(ctx))
 	if a.stopTimeout != nil {
 		a.stopTimeout()
 	}
@@ -232,6 +232,7 @@ OS_* variables, as for the OpenStack CLI.`,
 		},
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{friendlyFlagError(err)} })
+	suggestOneLine(root)
 	pf := root.PersistentFlags()
 	pf.BoolVar(&a.sim, "sim", false, "run against an in-process simulator (state in --sim-state)")
 	pf.StringVar(&a.simState, "sim-state", "", "simulator state file for --sim (default $XDG_STATE_HOME/vpcepctl/sim.json)")
