@@ -166,14 +166,31 @@ func (e *Endpoint) fieldPos(key string) Pos {
 // and project.
 type target struct{ region, projectID, set string }
 
+// setIndex holds the sets seen so far: where each was declared for a target,
+// and the first spelling of each name, by its lower-case form.
+type setIndex struct {
+	targets map[target]Pos
+	names   map[string]spelling
+}
+
+type spelling struct {
+	name string
+	pos  Pos
+}
+
+func newSetIndex() *setIndex {
+	return &setIndex{targets: map[target]Pos{}, names: map[string]spelling{}}
+}
+
 // CheckSets reports every set declared more than once for the same target
 // (region and project), reading an empty region or project id in a manifest
-// as region and projectID. Load already checks the targets as written;
-// call CheckSets again once the defaults from the credentials are known,
-// so that a document without region and one with the default region
-// written out are seen to collide.
+// as region and projectID, and every set name that differs from another
+// only in case. Load already checks the targets as written; call CheckSets
+// again once the defaults from the credentials are known, so that a
+// document without region and one with the default region written out are
+// seen to collide.
 func CheckSets(ms []*Manifest, region, projectID string) error {
-	if errs := checkSets(ms, map[target]Pos{}, region, projectID); len(errs) > 0 {
+	if errs := checkSets(ms, newSetIndex(), region, projectID); len(errs) > 0 {
 		list := make([]error, len(errs))
 		for i, e := range errs {
 			list[i] = e
@@ -184,24 +201,39 @@ func CheckSets(ms []*Manifest, region, projectID string) error {
 }
 
 // checkSets checks ms against the sets in seen, adding theirs.
-func checkSets(ms []*Manifest, seen map[target]Pos, region, projectID string) []*Error {
+//
+// Names that differ only in case (payments, Payments) are refused in any
+// target, not only in one: a set is one name across targets (declared
+// once in each), and its tag, --set, the metrics' set label and the
+// people reading them take the two spellings for one set while vpcepctl
+// would keep them apart.
+func checkSets(ms []*Manifest, seen *setIndex, region, projectID string) []*Error {
 	var errs []*Error
 	for _, m := range ms {
 		if m == nil || m.Set == "" {
 			continue
 		}
-		t := target{cmp.Or(m.Region, region), cmp.Or(m.ProjectID, projectID), m.Set}
 		pos, ok := m.FieldPos["set"]
 		if !ok {
 			pos = m.Pos
 		}
-		if first, dup := seen[t]; dup {
+		lower := strings.ToLower(m.Set)
+		if first, ok := seen.names[lower]; !ok {
+			seen.names[lower] = spelling{m.Set, pos}
+		} else if first.name != m.Set {
+			errs = append(errs, &Error{pos, fmt.Sprintf(
+				"set %q differs only in case from set %q at %s, want one spelling for one set, or names that differ in more than case",
+				m.Set, first.name, first.pos)})
+			continue
+		}
+		t := target{cmp.Or(m.Region, region), cmp.Or(m.ProjectID, projectID), m.Set}
+		if first, dup := seen.targets[t]; dup {
 			errs = append(errs, &Error{pos, fmt.Sprintf(
 				"set %q is already declared for %s at %s, want each set declared once per region and project",
 				m.Set, t.describe(), first)})
 			continue
 		}
-		seen[t] = pos
+		seen.targets[t] = pos
 	}
 	return errs
 }

@@ -5,7 +5,7 @@ package manifests
 // problem found, each an *Error, in file order.
 func parse(name string, data []byte) ([]*Manifest, error) {
 	ms, errs := parseFile(name, data)
-	errs = append(errs, checkSets(ms, map[target]Pos{}, "", "")...)
+	errs = append(errs, checkSets(ms, newSetIndex(), "", "")...)
 	if len(errs) > 0 {
 		return nil, joinErrors(errs)
 	}

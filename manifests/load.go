@@ -32,7 +32,7 @@ func Load(paths []string, stdin io.Reader) ([]*Manifest, error) {
 	var (
 		all       []*Manifest
 		errs      []error
-		sets      = map[target]Pos{}
+		sets      = newSetIndex()
 		read      = map[string]bool{}
 		stdinRead bool
 	)

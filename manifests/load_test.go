@@ -155,6 +155,8 @@ func TestLoadErrors(t *testing.T) {
 		"twice/1.yaml":    manifest("dup"),
 		"twice/2.yaml":    manifest("other") + "---\n" + manifest("dup"),
 		"blank.yaml":      "\n  \n",
+		"case/a.yaml":     manifest("payments"),
+		"case/b.yaml":     "region: eu-nl\n" + manifest("Payments"),
 	})
 	for _, tt := range []struct {
 		name  string
@@ -178,6 +180,10 @@ func TestLoadErrors(t *testing.T) {
 		{
 			"set twice across files", []string{"twice"}, "",
 			"twice/2.yaml:7:1: set \"dup\" is already declared for the default region and the default project at twice/1.yaml:2:1, want each set declared once per region and project",
+		},
+		{
+			"set names that differ only in case, in another target", []string{"case"}, "",
+			"case/b.yaml:3:1: set \"Payments\" differs only in case from set \"payments\" at case/a.yaml:2:1, want one spelling for one set, or names that differ in more than case",
 		},
 		{
 			"same file twice is read once", []string{"ok.yaml", "./ok.yaml"}, "", "<nil>",
@@ -213,6 +219,22 @@ func TestLoadUnreadable(t *testing.T) {
 	_, err := Load([]string{file}, nil)
 	if got, want := errText(err), file+": permission denied"; got != want {
 		t.Errorf("Load(unreadable) = %q, want %q", got, want)
+	}
+}
+
+func TestCheckSetsCase(t *testing.T) {
+	ms, err := parse("m.yaml", []byte(manifest("orders")))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	other, err := parse("n.yaml", []byte("project_id: 0df25bbc87d94f1c9a62f88c00c2959d\n"+manifest("Orders")))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	err = CheckSets(append(ms, other...), "eu-de", "ffffffffffffffffffffffffffffffff")
+	want := `n.yaml:3:1: set "Orders" differs only in case from set "orders" at m.yaml:2:1, want one spelling for one set, or names that differ in more than case`
+	if got := errText(err); got != want {
+		t.Errorf("CheckSets(orders, Orders) =\n%s\nwant:\n%s", got, want)
 	}
 }
 

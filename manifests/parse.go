@@ -334,7 +334,7 @@ func (p *parser) header(n *yaml.Node, m *Manifest, values [numTop]*yaml.Node, hi
 	} else if v = p.deref(v); v.Kind == yaml.ScalarNode && v.Tag == "!!int" && v.Value == "1" {
 		m.Version = 1
 	} else {
-		p.errorf(v, "version: want 1, got %s", describe(v))
+		p.errorf(v, "version: want 1, got %s", describeVersion(v))
 	}
 
 	if v := values[topSet]; v == nil {

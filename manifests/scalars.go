@@ -5,6 +5,7 @@ package manifests
 
 import (
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -88,6 +89,81 @@ func (p *parser) boolean(n *yaml.Node, label string) *bool {
 			return &b
 		}
 	}
-	p.errorf(n, "%s: want true or false, got %s", label, describe(n))
+	p.errorf(n, "%s: want true or false, got %s", label, describeBool(n))
 	return nil
+}
+
+// describeBool is describe where true or false is wanted: it says how to
+// write what the user evidently meant.
+func describeBool(n *yaml.Node) string {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!int" {
+		switch n.Value {
+		case "1":
+			return "1 (write true)"
+		case "0":
+			return "0 (write false)"
+		}
+	}
+	return describeString(n, func(s string) string {
+		if plainTag(s) == "!!bool" {
+			return unquote(n)
+		}
+		// YAML 1.1 booleans: YAML 1.2, which vpcepctl reads, takes them
+		// for strings.
+		switch strings.ToLower(s) {
+		case "yes", "y", "on":
+			return "write true"
+		case "no", "n", "off":
+			return "write false"
+		}
+		return ""
+	})
+}
+
+// describeVersion is describe where version 1 is wanted.
+func describeVersion(n *yaml.Node) string {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!float" {
+		if f, err := strconv.ParseFloat(n.Value, 64); err == nil && f == 1 {
+			return n.Value + " (write 1)"
+		}
+	}
+	return describeString(n, func(s string) string {
+		if s == "1" {
+			return unquote(n)
+		}
+		return ""
+	})
+}
+
+// describeString is describe where a boolean or a number is wanted: a
+// string is called one, so that "true" and true do not read alike, and
+// fix(value) says what to change, if it can tell.
+func describeString(n *yaml.Node, fix func(string) string) string {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
+		return describe(n)
+	}
+	d := "the string " + quote(n.Value)
+	if hint := fix(n.Value); hint != "" {
+		d += " (" + hint + ")"
+	}
+	return d
+}
+
+// plainTag is the type YAML gives s written plain, without quotes.
+func plainTag(s string) string {
+	return (&yaml.Node{Kind: yaml.ScalarNode, Value: s}).ShortTag()
+}
+
+// unquote says how to make a string scalar plain.
+func unquote(n *yaml.Node) string {
+	quoted := n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0
+	switch {
+	case n.Style&yaml.TaggedStyle != 0 && quoted:
+		return "remove the tag and the quotes"
+	case n.Style&yaml.TaggedStyle != 0:
+		return "remove the tag"
+	case quoted:
+		return "remove the quotes"
+	}
+	return "write it plain, on the line of its key"
 }

@@ -611,9 +611,11 @@ func TestCredentialsFromEnv(t *testing.T) {
 				UserDomainName: "OTC-EU-DE-1", ProjectName: "eu-de_yaml", Region: "eu-de"},
 		},
 		{
-			name:    "unknown cloud",
-			env:     map[string]string{"HOME": home, "OS_CLOUD": "missing"},
-			wantErr: `cloud "missing" not found in clouds.yaml, ` + filepath.Join(home, ".config", "openstack", "clouds.yaml") + ", " + system,
+			name: "unknown cloud",
+			env:  map[string]string{"HOME": home, "OS_CLOUD": "missing"},
+			wantErr: `clouds.yaml: cloud "missing" not found in ` + filepath.Join(home, ".config", "openstack", "clouds.yaml") +
+				` (clouds: "aksk", "lab", "lab-ca", "otc", "private") or ` + system +
+				` (clouds: "aksk", "lab", "lab-ca", "private", "system"); set OS_CLOUD or --cloud to one of those`,
 		},
 		{
 			name:    "unreadable clouds.yaml",
@@ -717,7 +719,7 @@ func TestCredentialsValidate(t *testing.T) {
 		{otc.Credentials{AuthURL: "https://iam/v3", Username: "n", Password: "p", UserDomainName: "d", ProjectID: "x", Token: "t", AccessKey: "a", SecretKey: "s"}, "password", ""},
 		{otc.Credentials{AuthURL: "iam.eu-de.otc.t-systems.com/v3", Username: "n", Password: "p", UserDomainName: "d", ProjectID: "x"}, "password", "is not a URL"},
 		{otc.Credentials{Token: "t", Password: "p"}, "token", ""},
-		{otc.Credentials{Password: "p"}, "password", "OS_AUTH_URL, OS_USERNAME, OS_USER_DOMAIN_NAME, OS_PROJECT_ID or OS_PROJECT_NAME"},
+		{otc.Credentials{Password: "p"}, "password", "OS_AUTH_URL, OS_USERNAME, OS_USER_DOMAIN_NAME (or OS_DOMAIN_NAME) and OS_PROJECT_ID (or OS_PROJECT_NAME)"},
 		{otc.Credentials{AuthURL: "https://iam/v3", Username: "n", Password: "p", UserDomainName: "d", ProjectName: "x"}, "password", ""},
 		{otc.Credentials{}, "none", "none found"},
 	}

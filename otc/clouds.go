@@ -3,8 +3,10 @@ package otc
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -86,73 +88,119 @@ func CredentialsFromEnv(getenv func(string) string, cloud string) (Credentials, 
 	return c, nil
 }
 
+// cloudsFile is what vpcepctl reads of a clouds.yaml.
+type cloudsFile struct {
+	Clouds map[string]cloudEntry `yaml:"clouds"`
+}
+
+type cloudEntry struct {
+	Auth struct {
+		AuthURL        string `yaml:"auth_url"`
+		Username       string `yaml:"username"`
+		Password       string `yaml:"password"`
+		UserDomainName string `yaml:"user_domain_name"`
+		DomainName     string `yaml:"domain_name"`
+		ProjectID      string `yaml:"project_id"`
+		ProjectName    string `yaml:"project_name"`
+		Token          string `yaml:"token"`
+		AK             string `yaml:"ak"`
+		SK             string `yaml:"sk"`
+		AccessKey      string `yaml:"access_key"`
+		SecretKey      string `yaml:"secret_key"`
+		SecurityToken  string `yaml:"security_token"`
+	} `yaml:"auth"`
+	RegionName string `yaml:"region_name"`
+	CACert     string `yaml:"cacert"`
+	Cert       string `yaml:"cert"`
+	Key        string `yaml:"key"`
+	Verify     any    `yaml:"verify"` // false, or (as requests takes it) a CA file
+	Insecure   any    `yaml:"insecure"`
+}
+
+// loadCloud returns the credentials of cloud name from the first of paths
+// that has it. Not finding it is one line that names the files read and
+// the clouds each holds, or the places looked at when there was no file.
 func loadCloud(paths []string, name string) (Credentials, error) {
-	var c Credentials
+	var read []string // "FILE (clouds: ...)" of each file without the cloud
 	for _, p := range paths {
 		data, err := os.ReadFile(p)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return c, &ConfigError{Msg: "clouds.yaml", Err: err}
+			return Credentials{}, &ConfigError{Msg: "clouds.yaml", Err: err}
 		}
-		var doc struct {
-			Clouds map[string]struct {
-				Auth struct {
-					AuthURL        string `yaml:"auth_url"`
-					Username       string `yaml:"username"`
-					Password       string `yaml:"password"`
-					UserDomainName string `yaml:"user_domain_name"`
-					DomainName     string `yaml:"domain_name"`
-					ProjectID      string `yaml:"project_id"`
-					ProjectName    string `yaml:"project_name"`
-					Token          string `yaml:"token"`
-					AK             string `yaml:"ak"`
-					SK             string `yaml:"sk"`
-					AccessKey      string `yaml:"access_key"`
-					SecretKey      string `yaml:"secret_key"`
-					SecurityToken  string `yaml:"security_token"`
-				} `yaml:"auth"`
-				RegionName string `yaml:"region_name"`
-				CACert     string `yaml:"cacert"`
-				Cert       string `yaml:"cert"`
-				Key        string `yaml:"key"`
-				Verify     any    `yaml:"verify"` // false, or (as requests takes it) a CA file
-				Insecure   any    `yaml:"insecure"`
-			} `yaml:"clouds"`
-		}
+		var doc cloudsFile
 		if err := yaml.Unmarshal(data, &doc); err != nil {
-			return c, configErrorf("%s: not a valid clouds.yaml", p)
+			return Credentials{}, configErrorf("%s: not a valid clouds.yaml", p)
 		}
-		cl, ok := doc.Clouds[name]
-		if !ok {
-			continue
+		if cl, ok := doc.Clouds[name]; ok {
+			return cl.credentials(), nil
 		}
-		a := cl.Auth
-		c = Credentials{
-			AuthURL: a.AuthURL, Username: a.Username, Password: a.Password,
-			UserDomainName: firstNonEmpty(a.UserDomainName, a.DomainName),
-			ProjectID:      a.ProjectID, ProjectName: a.ProjectName, Region: cl.RegionName,
-			Token: a.Token, AccessKey: firstNonEmpty(a.AK, a.AccessKey), SecretKey: firstNonEmpty(a.SK, a.SecretKey),
-			SecurityToken: a.SecurityToken,
-			TLS:           TLS{CACert: cl.CACert, Cert: cl.Cert, Key: cl.Key},
-		}
-		switch v := cl.Verify.(type) {
-		case bool:
-			c.TLS.Insecure = !v
-		case string:
-			if b, ok := yamlBool(v); ok {
-				c.TLS.Insecure = !b
-			} else if c.TLS.CACert == "" {
-				c.TLS.CACert = v
-			}
-		}
-		if b, ok := yamlBool(fmt.Sprint(cl.Insecure)); ok && cl.Insecure != nil {
-			c.TLS.Insecure = c.TLS.Insecure || b
-		}
-		return c, nil
+		read = append(read, displayPath(p)+" ("+cloudNames(doc.Clouds)+")")
 	}
-	return c, configErrorf("clouds.yaml: cloud %q not found in %s", name, strings.Join(paths, ", "))
+	if len(read) == 0 {
+		shown := make([]string, len(paths))
+		for i, p := range paths {
+			shown[i] = displayPath(p)
+		}
+		return Credentials{}, configErrorf("clouds.yaml: cloud %q not found: no clouds.yaml in %s (OS_CLIENT_CONFIG_FILE names another file)",
+			name, strings.Join(shown, ", "))
+	}
+	return Credentials{}, configErrorf("clouds.yaml: cloud %q not found in %s; set OS_CLOUD or --cloud to one of those",
+		name, strings.Join(read, " or "))
+}
+
+// cloudNames lists the clouds of a file for a message.
+func cloudNames(clouds map[string]cloudEntry) string {
+	if len(clouds) == 0 {
+		return "no clouds"
+	}
+	const max = 20
+	names := slices.Sorted(maps.Keys(clouds))
+	more := ""
+	if len(names) > max {
+		more = fmt.Sprintf(" and %d more", len(names)-max)
+		names = names[:max]
+	}
+	for i, n := range names {
+		names[i] = strconv.Quote(n)
+	}
+	return "clouds: " + strings.Join(names, ", ") + more
+}
+
+// displayPath shows a relative path as one: ./clouds.yaml, not clouds.yaml.
+func displayPath(p string) string {
+	if filepath.IsAbs(p) || strings.HasPrefix(p, ".") {
+		return p
+	}
+	return "." + string(filepath.Separator) + p
+}
+
+func (cl cloudEntry) credentials() Credentials {
+	a := cl.Auth
+	c := Credentials{
+		AuthURL: a.AuthURL, Username: a.Username, Password: a.Password,
+		UserDomainName: firstNonEmpty(a.UserDomainName, a.DomainName),
+		ProjectID:      a.ProjectID, ProjectName: a.ProjectName, Region: cl.RegionName,
+		Token: a.Token, AccessKey: firstNonEmpty(a.AK, a.AccessKey), SecretKey: firstNonEmpty(a.SK, a.SecretKey),
+		SecurityToken: a.SecurityToken,
+		TLS:           TLS{CACert: cl.CACert, Cert: cl.Cert, Key: cl.Key},
+	}
+	switch v := cl.Verify.(type) {
+	case bool:
+		c.TLS.Insecure = !v
+	case string:
+		if b, ok := yamlBool(v); ok {
+			c.TLS.Insecure = !b
+		} else if c.TLS.CACert == "" {
+			c.TLS.CACert = v
+		}
+	}
+	if b, ok := yamlBool(fmt.Sprint(cl.Insecure)); ok && cl.Insecure != nil {
+		c.TLS.Insecure = c.TLS.Insecure || b
+	}
+	return c
 }
 
 // yamlBool reads a boolean as openstacksdk's YAML 1.1 reader does: true,

@@ -73,32 +73,70 @@ func (c Credentials) Secrets() []string {
 }
 
 // Validate checks that the credentials are complete for their mode. Its
-// errors are *ConfigError.
+// errors are *ConfigError, one line that names the variables to set: for
+// incomplete credentials, those missing for the mode the variables that
+// are set point at.
 func (c Credentials) Validate() error {
 	switch c.Mode() {
 	case "aksk", "token":
 		return nil
 	case "password":
-		var missing []string
-		if c.AuthURL == "" {
-			missing = append(missing, "OS_AUTH_URL")
-		}
-		if c.Username == "" {
-			missing = append(missing, "OS_USERNAME")
-		}
-		if c.UserDomainName == "" {
-			missing = append(missing, "OS_USER_DOMAIN_NAME")
-		}
-		if c.ProjectID == "" && c.ProjectName == "" {
-			missing = append(missing, "OS_PROJECT_ID or OS_PROJECT_NAME")
-		}
-		if len(missing) > 0 {
-			return configErrorf("credentials: password authentication needs %s", strings.Join(missing, ", "))
+		if missing := c.passwordMissing(); len(missing) > 0 {
+			return configErrorf("credentials: password authentication needs %s", and(missing))
 		}
 		if u, err := url.Parse(c.AuthURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return configErrorf("credentials: OS_AUTH_URL %q is not a URL; want e.g. https://iam.eu-de.otc.t-systems.com/v3", c.AuthURL)
 		}
 		return nil
 	}
-	return configErrorf("credentials: none found; set OS_CLOUD (clouds.yaml), OS_AUTH_URL/OS_USERNAME/OS_PASSWORD, OS_AUTH_TOKEN with --endpoint, or OS_ACCESS_KEY/OS_SECRET_KEY")
+	// No mode is complete. The project id and the region serve every
+	// mode; the other values point at the one that was tried.
+	var tried []string
+	if c.AuthURL != "" || c.Username != "" || c.UserDomainName != "" || c.ProjectName != "" {
+		tried = append(tried, "password authentication needs "+and(c.passwordMissing()))
+	}
+	if c.AccessKey != "" || c.SecretKey != "" || c.SecurityToken != "" {
+		var missing []string
+		if c.AccessKey == "" {
+			missing = append(missing, "OS_ACCESS_KEY")
+		}
+		if c.SecretKey == "" {
+			missing = append(missing, "OS_SECRET_KEY")
+		}
+		tried = append(tried, "AK/SK authentication needs "+and(missing))
+	}
+	if len(tried) > 0 {
+		return configErrorf("credentials: %s", strings.Join(tried, "; "))
+	}
+	return configErrorf("credentials: none found; set OS_CLOUD (an entry of clouds.yaml), " +
+		"or OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_USER_DOMAIN_NAME and OS_PROJECT_ID (password), " +
+		"or OS_AUTH_TOKEN with --endpoint (token), or OS_ACCESS_KEY and OS_SECRET_KEY (AK/SK)")
+}
+
+// passwordMissing names the variables password authentication lacks.
+func (c Credentials) passwordMissing() []string {
+	var missing []string
+	for _, v := range []struct {
+		set  bool
+		name string
+	}{
+		{c.AuthURL != "", "OS_AUTH_URL"},
+		{c.Username != "", "OS_USERNAME"},
+		{c.Password != "", "OS_PASSWORD"},
+		{c.UserDomainName != "", "OS_USER_DOMAIN_NAME (or OS_DOMAIN_NAME)"},
+		{c.ProjectID != "" || c.ProjectName != "", "OS_PROJECT_ID (or OS_PROJECT_NAME)"},
+	} {
+		if !v.set {
+			missing = append(missing, v.name)
+		}
+	}
+	return missing
+}
+
+// and joins names as "A, B and C".
+func and(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }

@@ -47,7 +47,7 @@ func TestConfigError(t *testing.T) {
 		{"no region", clientErr(otc.Credentials{Token: testToken, ProjectID: testPID}, ""), true,
 			"credentials: no region; set OS_REGION_NAME, --region or --endpoint"},
 		{"incomplete password credentials", clientErr(otc.Credentials{Password: testPassword}, ""), true,
-			"credentials: password authentication needs OS_AUTH_URL, OS_USERNAME, OS_USER_DOMAIN_NAME, OS_PROJECT_ID or OS_PROJECT_NAME"},
+			"credentials: password authentication needs OS_AUTH_URL, OS_USERNAME, OS_USER_DOMAIN_NAME (or OS_DOMAIN_NAME) and OS_PROJECT_ID (or OS_PROJECT_NAME)"},
 		{"no credentials", func() error { return otc.Credentials{}.Validate() }, true, ""},
 		{"clouds.yaml not found", func() error {
 			_, err := otc.CredentialsFromEnv(func(k string) string {

@@ -102,7 +102,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	err := unknownCommand(root, root.ExecuteContext(ctx))
 	if a.stopTimeout != nil {
 		a.stopTimeout()
 	}
@@ -258,6 +258,8 @@ OS_* variables, as for the OpenStack CLI.`,
 		},
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{friendlyFlagError(err)} })
+	suggestOneLine(root)
+	a.versionFlag(root)
 	pf := root.PersistentFlags()
 	pf.BoolVar(&a.sim, "sim", false, "run against an in-process simulator (state in --sim-state)")
 	pf.StringVar(&a.simState, "sim-state", "", "simulator state file for --sim (default $XDG_STATE_HOME/vpcepctl/sim.json)")

@@ -40,3 +40,11 @@ func (a *app) versionCommand() *cobra.Command {
 		},
 	}
 }
+
+// versionFlag makes "vpcepctl --version" print what "vpcepctl version"
+// prints. The flag is declared here, without cobra's -v shorthand.
+func (a *app) versionFlag(root *cobra.Command) {
+	root.Version = versionString()
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.Flags().Bool("version", false, "print the version and exit")
+}
