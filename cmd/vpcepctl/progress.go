@@ -47,6 +47,8 @@ func (a *app) newProgress(total int) *progress {
 		counts: apply.Counts{Total: total}}
 	if a.status != nil && a.logFormat == "text" {
 		p.status, p.lines = a.status, a.status
+	} else if total > 0 {
+		p.log.Info("applying", "changes", total)
 	}
 	p.wg.Go(p.run)
 	return p
