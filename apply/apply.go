@@ -35,6 +35,7 @@ type API interface {
 	GetEndpoint(ctx context.Context, id string) (*vpcep.Endpoint, error)
 	ListEndpoints(ctx context.Context, opts otc.ListOptions) ([]vpcep.Endpoint, error)
 	TagAction(ctx context.Context, id, action string, tags []vpcep.Tag) (attempts int, err error)
+	AcceptConnection(ctx context.Context, serviceID, endpointID string) (attempts int, err error)
 }
 
 // Options configure a run.
@@ -377,6 +378,8 @@ func (r *run) execute(j *job) {
 		case err != nil:
 			j.r.Error = err.Error()
 		}
+	case plan.Approve:
+		r.approve(j)
 	case plan.Delete:
 		if r.delete(j, "") && r.opts.Wait {
 			r.waitGone(j, c.ID, r.dispatch, "")

@@ -188,6 +188,48 @@ func (r *run) waitReady(j *job, prefix string) {
 	}
 }
 
+// approve accepts the connection of an owned endpoint awaiting the
+// approval of a service the same project owns, and (with --wait) waits
+// until it is accepted.
+func (r *run) approve(j *job) {
+	c := j.c
+	if c.Current == nil {
+		j.r.Error = "approve: no current endpoint in the plan"
+		return
+	}
+	err := r.step(j, func(ctx context.Context) error {
+		n, err := j.tg.api.AcceptConnection(ctx, c.Current.EndpointServiceID, c.ID)
+		j.r.Attempts += n
+		if err != nil {
+			return fmt.Errorf("approve: %w", err)
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, errNotStarted):
+		r.notStarted(j)
+		return
+	case err != nil:
+		j.r.Error = err.Error()
+		return
+	}
+	j.r.Status = vpcep.StatusPendingAcceptance
+	if !r.opts.Wait {
+		return
+	}
+	accepted := func(e *vpcep.Endpoint) bool { return e == nil || e.Status != vpcep.StatusPendingAcceptance }
+	ep, ok := r.wait(j, c.ID, "", r.dispatch, accepted, "approve: ")
+	switch {
+	case !ok:
+	case ep == nil:
+		j.r.Status, j.r.Error = "", "approve: the endpoint is gone"
+	case ep.Status != vpcep.StatusAccepted:
+		j.r.Status, j.r.Error = ep.Status, "approve: the endpoint is "+ep.Status+", not accepted"
+	default:
+		j.r.Status = ep.Status
+	}
+}
+
 // waitGone waits until the endpoint id is gone (the API answers 404), for
 // at most WaitTimeout or until waiting ends. A wait cut short leaves the
 // status deleting and no error, unless prefix says what it was for (a

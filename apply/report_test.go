@@ -171,6 +171,8 @@ func (instantAPI) TagAction(context.Context, string, string, []vpcep.Tag) (int, 
 	return 1, nil
 }
 
+func (instantAPI) AcceptConnection(context.Context, string, string) (int, error) { return 1, nil }
+
 // retryingAPI answers every delete and tag call after three HTTP attempts.
 type retryingAPI struct{ instantAPI }
 

@@ -132,12 +132,12 @@ func TestMetricsInitialised(t *testing.T) {
 			t.Errorf("%s on a fresh registry: %d series (%v), want none before Finish", name, n, err)
 		}
 	}
-	if n, err := testutil.GatherAndCount(reg); err != nil || n != 78 {
-		// 8 durations + 32 retries + 18 changes + 7 planned + 3 endpoints +
+	if n, err := testutil.GatherAndCount(reg); err != nil || n != 87 {
+		// 9 durations + 36 retries + 21 changes + 8 planned + 3 endpoints +
 		// 6 owned by status + 4 plain gauges and counters. A change here
 		// changes what every run pushes: look at the exposition before
 		// updating.
-		t.Errorf("fresh registry: %d series (%v), want 8+32+18+7+3+6+4 = 78", n, err)
+		t.Errorf("fresh registry: %d series (%v), want 9+36+21+8+3+6+4 = 87", n, err)
 	}
 }
 
@@ -323,6 +323,8 @@ func (instantAPI) TagAction(context.Context, string, string, []vpcep.Tag) (int, 
 	return 1, nil
 }
 
+func (instantAPI) AcceptConnection(context.Context, string, string) (int, error) { return 1, nil }
+
 // TestMetricsChanges checks vpcepctl_changes_total as a run counts it:
 // one series per action and result, conflicts skipped.
 func TestMetricsChanges(t *testing.T) {
@@ -348,6 +350,9 @@ func TestMetricsChanges(t *testing.T) {
 vpcepctl_changes_total{action="adopt",result="failed"} 0
 vpcepctl_changes_total{action="adopt",result="skipped"} 0
 vpcepctl_changes_total{action="adopt",result="succeeded"} 0
+vpcepctl_changes_total{action="approve",result="failed"} 0
+vpcepctl_changes_total{action="approve",result="skipped"} 0
+vpcepctl_changes_total{action="approve",result="succeeded"} 0
 vpcepctl_changes_total{action="conflict",result="failed"} 0
 vpcepctl_changes_total{action="conflict",result="skipped"} 1
 vpcepctl_changes_total{action="conflict",result="succeeded"} 0

@@ -2,6 +2,7 @@ package otc
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 
@@ -78,4 +79,36 @@ func (c *Client) EndpointQuota(ctx context.Context) (*vpcep.Quota, error) {
 		return nil, err
 	}
 	return q, nil
+}
+
+// OwnsService reports whether the project owns the endpoint service id
+// (its provider side answers: GET /vpc-endpoint-services/{id}); a project
+// that does not own it is told it does not exist (EndPoint.2003, or 404).
+func (c *Client) OwnsService(ctx context.Context, id string) (bool, error) {
+	err := c.do(ctx, OpService, http.MethodGet, "/vpc-endpoint-services/"+url.PathEscape(id), nil, nil, nil)
+	var ae *APIError
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &ae) && (ae.NotFound() || ae.CodeIs(vpcep.CodeNoService)):
+		return false, nil
+	}
+	return false, err
+}
+
+// AcceptConnection accepts the connection of endpoint endpointID to the
+// service serviceID, which the project owns. A connection accepted
+// already (an earlier attempt whose answer was lost) is no error.
+func (c *Client) AcceptConnection(ctx context.Context, serviceID, endpointID string) (attempts int, err error) {
+	body := struct {
+		Endpoints []string `json:"endpoints"`
+		Action    string   `json:"action"`
+	}{[]string{endpointID}, "receive"}
+	decode := func(data []byte) error { _, err := vpcep.DecodeConnections(data); return err }
+	n, err := c.doN(ctx, OpApprove, http.MethodPost, "/vpc-endpoint-services/"+url.PathEscape(serviceID)+"/connections/action", nil, body, decode)
+	var ae *APIError
+	if errors.As(err, &ae) && ae.CodeIs(vpcep.CodeConnected) {
+		return n, nil
+	}
+	return n, err
 }

@@ -24,10 +24,12 @@ const (
 	OpService = "service"
 	OpQuota   = "quota"
 	OpToken   = "token"
+	// OpApprove is accepting a connection to a service the project owns.
+	OpApprove = "approve"
 )
 
 // Operations lists every operation (metrics initialise their labels from it).
-var Operations = []string{OpList, OpGet, OpCreate, OpDelete, OpTag, OpService, OpQuota, OpToken}
+var Operations = []string{OpList, OpGet, OpCreate, OpDelete, OpTag, OpService, OpQuota, OpToken, OpApprove}
 
 // Pacer paces requests: Wait is called before every attempt (retries
 // included) and returns the attempt's ticket; Observe after every answer,

@@ -31,7 +31,7 @@ func createReason(d *manifests.Endpoint, s *vpcep.Service, gateway bool) string 
 
 // compare decides noop, tag, replace or conflict for the owned endpoint
 // kept for d.
-func compare(d *manifests.Endpoint, s *vpcep.Service, cur *vpcep.Endpoint, opts Options) Change {
+func compare(d *manifests.Endpoint, s *vpcep.Service, cur *vpcep.Endpoint, owned bool, opts Options) Change {
 	c := Change{Set: d.Set, Name: d.Name, ID: cur.ID, Current: cur}
 	switch cur.Status {
 	case vpcep.StatusFailed:
@@ -62,7 +62,30 @@ func compare(d *manifests.Endpoint, s *vpcep.Service, cur *vpcep.Endpoint, opts 
 		}
 	}
 	c.Action = Noop
+	if cur.Status == vpcep.StatusPendingAcceptance {
+		approval(&c, d, s, owned, opts)
+	}
 	return c
+}
+
+// approval plans an unchanged endpoint awaiting the service owner's
+// approval: where the same project owns the service, an approve with
+// --approve (a conflict naming the flag without it); where another
+// project does, nothing without --approve (it awaits them), and a
+// conflict that says who must approve with it.
+func approval(c *Change, d *manifests.Endpoint, s *vpcep.Service, owned bool, opts Options) {
+	name := cmp.Or(s.ServiceName, s.ID)
+	switch {
+	case owned && opts.Approve:
+		c.Action, c.Reason = Approve, "awaiting approval; this project owns service "+name+": accept the connection"
+	case owned:
+		c.Action, c.Desired = Conflict, CreateBody(d, s)
+		c.Reason = "awaiting approval; this project owns service " + name + ": --approve accepts it"
+	case opts.Approve:
+		c.Action, c.Desired = Conflict, CreateBody(d, s)
+		c.Reason = "awaiting approval by the owner of service " + name + ", which this project does not own: ask them to accept endpoint " +
+			c.ID + " (--approve accepts only services the same project owns)"
+	}
 }
 
 // adopt decides adopt or conflict for an unmanaged endpoint with d's

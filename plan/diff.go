@@ -32,7 +32,7 @@ func Diff(inputs []Input, opts Options) (*Plan, error) {
 	}
 	merged := mergeInputs(inputs)
 	p := &Plan{FormatVersion: FormatVersion, Targets: make([]Target, 0, len(merged)), Changes: []Change{},
-		Scope: Scope{Shard: opts.Shard.flag(), Adopt: opts.Adopt, Prune: opts.Prune, AllowReplace: opts.AllowReplace}}
+		Scope: Scope{Shard: opts.Shard.flag(), Adopt: opts.Adopt, Prune: opts.Prune, AllowReplace: opts.AllowReplace, Approve: opts.Approve}}
 	var problems []problem
 	for i := range merged {
 		p.Targets = append(p.Targets, merged[i].Target)
@@ -83,6 +83,12 @@ func mergeInputs(inputs []Input) []Input {
 		}
 		maps.Copy(svc, in.Services)
 		m.Services = svc
+		owned := maps.Clone(m.OwnedServices)
+		if owned == nil {
+			owned = map[string]bool{}
+		}
+		maps.Copy(owned, in.OwnedServices)
+		m.OwnedServices = owned
 		if m.Quota == nil {
 			m.Quota = in.Quota
 		}

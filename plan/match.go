@@ -30,7 +30,7 @@ func (x *targetDiff) matchOwned(d *manifests.Endpoint, s *vpcep.Service) bool {
 			x.add(Change{Action: Delete, Set: d.Set, Name: d.Name, ID: dup.ID, Current: dup, KeptID: keep.ID,
 				Reason: "duplicate of " + keep.ID + ", the oldest, which is kept"})
 		}
-		x.add(compare(d, s, keep, x.opts))
+		x.add(compare(d, s, keep, x.ownsService(s), x.opts))
 		return true
 	}
 	gw := isGateway(s)
@@ -38,11 +38,16 @@ func (x *targetDiff) matchOwned(d *manifests.Endpoint, s *vpcep.Service) bool {
 	if e := x.pick(x.nameless[d.Set], d, s); e != nil {
 		x.taken[e] = true
 		if inShard {
-			x.add(renamed(compare(d, s, e, x.opts), gw))
+			x.add(renamed(compare(d, s, e, x.ownsService(s), x.opts), gw))
 		}
 		return true
 	}
 	return false
+}
+
+// ownsService reports whether the target's project owns s.
+func (x *targetDiff) ownsService(s *vpcep.Service) bool {
+	return x.in.OwnedServices[strings.ToLower(s.ID)]
 }
 
 // matchFree plans a desired endpoint that has none of its own: the

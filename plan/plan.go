@@ -22,13 +22,14 @@ const (
 	Tag      Action = "tag"
 	Replace  Action = "replace"
 	Adopt    Action = "adopt"
+	Approve  Action = "approve"
 	Delete   Action = "delete"
 	Conflict Action = "conflict"
 )
 
 // Actions lists every action in the order of the summary line (metrics
 // initialise their labels from it).
-var Actions = []Action{Create, Tag, Replace, Adopt, Delete, Conflict, Noop}
+var Actions = []Action{Create, Tag, Replace, Adopt, Approve, Delete, Conflict, Noop}
 
 // Symbol is the action's mark in the text plan.
 func (a Action) Symbol() string {
@@ -41,6 +42,8 @@ func (a Action) Symbol() string {
 		return "-/+"
 	case Adopt:
 		return "&"
+	case Approve:
+		return "^"
 	case Delete:
 		return "-"
 	case Conflict:
@@ -61,17 +64,19 @@ func (a Action) rank() int {
 		return 2
 	case Tag:
 		return 3
-	case Replace:
+	case Approve:
 		return 4
-	case Conflict:
+	case Replace:
 		return 5
+	case Conflict:
+		return 6
 	}
-	return 6
+	return 7
 }
 
 func (a Action) valid() bool {
 	switch a {
-	case Create, Tag, Replace, Adopt, Delete, Conflict, Noop:
+	case Create, Tag, Replace, Adopt, Approve, Delete, Conflict, Noop:
 		return true
 	}
 	return false
@@ -118,6 +123,11 @@ type Input struct {
 	// endpoint_service_name: keyed by id and by name as written.
 	Services map[string]*vpcep.Service
 	Quota    *vpcep.Quota // nil: unknown
+	// OwnedServices tells, by service id (lower case), whether the
+	// target's project owns the service (the provider side). It is asked
+	// for the services of owned endpoints awaiting approval; a service
+	// missing here is taken as another project's.
+	OwnedServices map[string]bool
 }
 
 // Shard selects a part of the endpoints: those whose FNV-1a hash of
@@ -188,7 +198,10 @@ type Options struct {
 	Adopt        bool
 	Prune        bool
 	AllowReplace bool
-	Shard        Shard
+	// Approve accepts the connections of owned endpoints awaiting the
+	// approval of a service the same project owns.
+	Approve bool
+	Shard   Shard
 }
 
 // Change is one line of the plan.
@@ -216,6 +229,7 @@ type Summary struct {
 	Tag      int `json:"tag"`
 	Replace  int `json:"replace"`
 	Adopt    int `json:"adopt"`
+	Approve  int `json:"approve"`
 	Delete   int `json:"delete"`
 	Conflict int `json:"conflict"`
 	Noop     int `json:"noop"`
@@ -234,6 +248,8 @@ func (s *Summary) field(a Action) *int {
 		return &s.Replace
 	case Adopt:
 		return &s.Adopt
+	case Approve:
+		return &s.Approve
 	case Delete:
 		return &s.Delete
 	case Conflict:
@@ -244,7 +260,7 @@ func (s *Summary) field(a Action) *int {
 
 // Changes returns the number of changes apply would make (conflicts and
 // noops excluded).
-func (s Summary) Changes() int { return s.Create + s.Tag + s.Replace + s.Adopt + s.Delete }
+func (s Summary) Changes() int { return s.Create + s.Tag + s.Replace + s.Adopt + s.Approve + s.Delete }
 
 // Differs reports whether declared and live differ (plan
 // --detailed-exitcode exits 2): changes to make (duplicates to delete

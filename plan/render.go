@@ -34,6 +34,8 @@ func (a Action) color() string {
 		return "\x1b[35m"
 	case Adopt:
 		return "\x1b[36m"
+	case Approve:
+		return "\x1b[34m"
 	case Delete:
 		return "\x1b[31m"
 	case Conflict:
@@ -119,14 +121,14 @@ func WriteText(w io.Writer, p *Plan, o TextOptions) error {
 }
 
 // SummaryLine is the last line of the text plan, e.g.
-// "Plan: 3 to create, 1 to tag, 0 to replace, 0 to adopt, 0 to delete, 2 conflicts, 40 unchanged."
+// "Plan: 3 to create, 1 to tag, 0 to replace, 0 to adopt, 0 to approve, 0 to delete, 2 conflicts, 40 unchanged."
 func SummaryLine(s Summary) string {
 	conflicts := "conflicts"
 	if s.Conflict == 1 {
 		conflicts = "conflict"
 	}
-	return fmt.Sprintf("Plan: %d to create, %d to tag, %d to replace, %d to adopt, %d to delete, %d %s, %d unchanged.",
-		s.Create, s.Tag, s.Replace, s.Adopt, s.Delete, s.Conflict, conflicts, s.Noop)
+	return fmt.Sprintf("Plan: %d to create, %d to tag, %d to replace, %d to adopt, %d to approve, %d to delete, %d %s, %d unchanged.",
+		s.Create, s.Tag, s.Replace, s.Adopt, s.Approve, s.Delete, s.Conflict, conflicts, s.Noop)
 }
 
 // WriteJSON writes the plan document of DESIGN.md (also the plan file):

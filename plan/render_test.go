@@ -16,9 +16,9 @@ func TestSummaryLine(t *testing.T) {
 		s    Summary
 		want string
 	}{
-		{Summary{Create: 3, Tag: 1, Conflict: 2, Noop: 40}, "Plan: 3 to create, 1 to tag, 0 to replace, 0 to adopt, 0 to delete, 2 conflicts, 40 unchanged."},
-		{Summary{}, "Plan: 0 to create, 0 to tag, 0 to replace, 0 to adopt, 0 to delete, 0 conflicts, 0 unchanged."},
-		{Summary{Replace: 1, Adopt: 2, Delete: 3, Conflict: 1, Noop: 1}, "Plan: 0 to create, 0 to tag, 1 to replace, 2 to adopt, 3 to delete, 1 conflict, 1 unchanged."},
+		{Summary{Create: 3, Tag: 1, Conflict: 2, Noop: 40}, "Plan: 3 to create, 1 to tag, 0 to replace, 0 to adopt, 0 to approve, 0 to delete, 2 conflicts, 40 unchanged."},
+		{Summary{}, "Plan: 0 to create, 0 to tag, 0 to replace, 0 to adopt, 0 to approve, 0 to delete, 0 conflicts, 0 unchanged."},
+		{Summary{Replace: 1, Adopt: 2, Delete: 3, Conflict: 1, Noop: 1}, "Plan: 0 to create, 0 to tag, 1 to replace, 2 to adopt, 0 to approve, 3 to delete, 1 conflict, 1 unchanged."},
 	} {
 		if got := SummaryLine(tc.s); got != tc.want {
 			t.Errorf("SummaryLine(%+v) = %q, want %q", tc.s, got, tc.want)
@@ -37,7 +37,7 @@ func TestWriteTextOneTarget(t *testing.T) {
 		t.Errorf("one target: the target is named:\n%s", got)
 	}
 	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
-	if len(lines) != len(p.Changes)+2 { // the --prune line and the summary
+	if len(lines) != len(p.Changes)+3 { // the --prune line, the awaiting approval line and the summary
 		t.Errorf("%d lines for %d changes:\n%s", len(lines), len(p.Changes), got)
 	}
 	if want := "    ! payments/app-drift ep-drift (forces replacement: port_ip 10.0.0.10 -> 10.0.0.30, "; !strings.Contains(got, "\n"+strings.TrimPrefix(want, "  ")) {
@@ -58,7 +58,7 @@ func TestWriteTextNoChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := text(p), "Plan: 0 to create, 0 to tag, 0 to replace, 0 to adopt, 0 to delete, 0 conflicts, 0 unchanged.\n"; got != want {
+	if got, want := text(p), "Plan: 0 to create, 0 to tag, 0 to replace, 0 to adopt, 0 to approve, 0 to delete, 0 conflicts, 0 unchanged.\n"; got != want {
 		t.Errorf("WriteText(no changes) = %q, want %q", got, want)
 	}
 	p.Unpruned = 1
@@ -96,7 +96,7 @@ func TestJSONDocument(t *testing.T) {
 	}
 	var summary map[string]json.RawMessage
 	json.Unmarshal(doc["summary"], &summary)
-	if got, want := keys(summary), []string{"adopt", "conflict", "create", "delete", "noop", "replace", "tag"}; !reflect.DeepEqual(got, want) {
+	if got, want := keys(summary), []string{"adopt", "approve", "conflict", "create", "delete", "noop", "replace", "tag"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("summary keys %v, want %v", got, want)
 	}
 	var changes []map[string]json.RawMessage
@@ -148,7 +148,7 @@ func TestReadRoundTrip(t *testing.T) {
 	if first.String() != second.String() {
 		t.Errorf("plan file changed on a round trip:\n%s\nwant\n%s", second.String(), first.String())
 	}
-	p.Unpruned, p.Warnings = 0, nil
+	p.Unpruned, p.Warnings, p.AwaitingApproval = 0, nil, 0 // counts for the text, not in the file
 	if a, b := text(p), text(got); a != b {
 		t.Errorf("text of the plan read back:\n%s\nwant\n%s", b, a)
 	}

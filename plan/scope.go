@@ -28,6 +28,7 @@ import (
 type Scope struct {
 	Shard        string        `json:"shard,omitempty"` // "I/N"; empty: no sharding
 	Adopt        bool          `json:"adopt"`
+	Approve      bool          `json:"approve"`
 	Prune        bool          `json:"prune"`
 	AllowReplace bool          `json:"allow_replace"`
 	Targets      []TargetScope `json:"targets"`
@@ -351,6 +352,8 @@ func (c *Change) checkOwned(sc *Scope, byID map[string]*vpcep.Endpoint) error {
 		return fmt.Errorf("the endpoint carries %s=%q, %s=%q; %s touches only its own set and name", manifests.TagSet, set, manifests.TagName, name, c.Action)
 	}
 	switch {
+	case c.Action == Approve && (!sc.Approve || e.Status != vpcep.StatusPendingAcceptance):
+		return fmt.Errorf("an approve of an endpoint in status %s, in a plan made with --approve %v; approve accepts only endpoints awaiting approval, with --approve", e.Status, sc.Approve)
 	case c.Action == Delete && c.KeptID != "":
 		kept := byID[c.KeptID]
 		if kept == nil || kept.Status == vpcep.StatusDeleting || Keeper(kept, e) >= 0 {
@@ -398,7 +401,8 @@ func (s *Scope) Check(opts Options) error {
 	for _, f := range []struct {
 		name      string
 		given, in bool
-	}{{"--adopt", opts.Adopt, s.Adopt}, {"--prune", opts.Prune, s.Prune}, {"--allow-replace", opts.AllowReplace, s.AllowReplace}} {
+	}{{"--adopt", opts.Adopt, s.Adopt}, {"--prune", opts.Prune, s.Prune}, {"--allow-replace", opts.AllowReplace, s.AllowReplace},
+		{"--approve", opts.Approve, s.Approve}} {
 		if f.given && !f.in {
 			bad = append(bad, f.name+" (the plan was made without it)")
 		}

@@ -79,6 +79,12 @@ func match(method, path string) route {
 		rt.name = "public_services"
 	case n == 3 && parts[2] == "quotas" && method == http.MethodGet:
 		rt.name = "quota"
+	case n == 4 && parts[2] == "vpc-endpoint-services" && method == http.MethodGet:
+		rt.name, rt.id = "service_details", parts[3]
+	case n == 5 && parts[2] == "vpc-endpoint-services" && parts[4] == "connections" && method == http.MethodGet:
+		rt.name, rt.id = "connections", parts[3]
+	case n == 6 && parts[2] == "vpc-endpoint-services" && parts[4] == "connections" && parts[5] == "action" && method == http.MethodPost:
+		rt.name, rt.id = "connection_action", parts[3]
 	default:
 		return route{name: "unknown"}
 	}
@@ -215,6 +221,12 @@ func (s *Sim) serveVPCEP(rt route, r *http.Request, body []byte) (resp response,
 		resp = s.publicServices(q)
 	case "quota":
 		resp = s.quota(rt.pid, q)
+	case "service_details":
+		resp = s.serviceDetails(rt.pid, rt.id)
+	case "connections":
+		resp = s.connections(rt.pid, rt.id, q)
+	case "connection_action":
+		resp = s.connectionAction(rt.pid, rt.id, body)
 	}
 	if (rt.name == "create" || rt.name == "delete") && resp.status/100 == 2 && s.roll(opts.LostRate) {
 		return s.lostAnswer()

@@ -18,14 +18,19 @@ type service struct {
 	Approval bool
 	Public   bool
 	Owner    string
-	Created  time.Time
+	// Project is the project that owns the service (its provider side:
+	// details, connections, accepting them); "" for the cloud's services.
+	Project string
+	Created time.Time
 }
 
 var services = []service{
 	{ID: ServiceInterfaceID, Name: ServiceInterfaceName, Type: vpcep.ServiceInterface,
-		Owner: "payments", Created: time.Date(2023, 3, 14, 9, 26, 53, 0, time.UTC)},
+		Owner: "payments", Project: ProjectID2, Created: time.Date(2023, 3, 14, 9, 26, 53, 0, time.UTC)},
 	{ID: ServiceApprovalID, Name: ServiceApprovalName, Type: vpcep.ServiceInterface, Approval: true,
-		Owner: "ledger", Created: time.Date(2023, 6, 2, 11, 4, 17, 0, time.UTC)},
+		Owner: "ledger", Project: ProjectID2, Created: time.Date(2023, 6, 2, 11, 4, 17, 0, time.UTC)},
+	{ID: ServiceOwnApprovalID, Name: ServiceOwnApprovalName, Type: vpcep.ServiceInterface, Approval: true,
+		Owner: "audit", Project: ProjectID, Created: time.Date(2024, 2, 20, 8, 15, 0, 0, time.UTC)},
 	{ID: ServiceOBSID, Name: ServiceOBSName, Type: vpcep.ServiceGateway, Public: true,
 		Owner: "OTC", Created: time.Date(2019, 3, 28, 9, 30, 27, 0, time.UTC)},
 	{ID: ServiceDNSID, Name: ServiceDNSName, Type: vpcep.ServiceInterface, Public: true,

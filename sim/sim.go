@@ -35,10 +35,16 @@ const (
 	// approval: its endpoints go creating -> accepted.
 	ServiceInterfaceID   = "2da0fe8f-5cb7-4d93-bb35-dc05334da1be"
 	ServiceInterfaceName = "eu-de.payments-api.2da0fe8f-5cb7-4d93-bb35-dc05334da1be"
-	// ServiceApprovalID is a private interface service that needs approval:
-	// its endpoints go creating -> pendingAcceptance (see SetStatus).
+	// ServiceApprovalID is a private interface service that needs approval,
+	// owned by ProjectID2: its endpoints go creating -> pendingAcceptance
+	// until that project accepts them (or SetStatus does).
 	ServiceApprovalID   = "5133655d-0e28-4090-b669-13f87b355c78"
 	ServiceApprovalName = "eu-de.ledger-api.5133655d-0e28-4090-b669-13f87b355c78"
+	// ServiceOwnApprovalID is a private interface service that needs
+	// approval, owned by ProjectID itself: a run there can accept its
+	// endpoints (--approve).
+	ServiceOwnApprovalID   = "7c0e4b1a-3f52-4d8e-9a61-2b7d5e4c3a19"
+	ServiceOwnApprovalName = "eu-de.audit-api.7c0e4b1a-3f52-4d8e-9a61-2b7d5e4c3a19"
 	// ServiceOBSID is the public OBS gateway service.
 	ServiceOBSID   = "e4a21a61-f09e-41bc-b487-23d6204ae27b"
 	ServiceOBSName = "com.t-systems.otc.eu-de.obs"

@@ -11,4 +11,9 @@ const (
 	CodeAuthFailed   = "EndPoint.0003"
 	CodeForbidden    = "EndPoint.0004"
 	CodeResourceGone = "EndPoint.0005"
+	// CodeNoService: the service does not exist, or (provider-side calls)
+	// the project does not own it.
+	CodeNoService = "EndPoint.2003"
+	// CodeConnected: accepting a connection that is accepted already.
+	CodeConnected = "EndPoint.2014"
 )

@@ -157,6 +157,33 @@ func DecodeQuota(data []byte) (*Quota, error) {
 	return nil, NotDocument("no endpoint quota in a quota answer")
 }
 
+// Connection is one connection of an endpoint service, as its owner sees
+// it: an endpoint (of any project) and its status.
+type Connection struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+}
+
+// DecodeConnections decodes the answer to accepting or rejecting a
+// connection (and the list of a service's connections).
+func DecodeConnections(data []byte) ([]Connection, error) {
+	var out struct {
+		Connections *[]Connection `json:"connections"`
+	}
+	if err := DecodeObject("connections", data, &out); err != nil {
+		return nil, err
+	}
+	if out.Connections == nil {
+		return nil, NotDocument("no connections in a connection answer")
+	}
+	for _, c := range *out.Connections {
+		if c.ID == "" {
+			return nil, NotDocument("a connection without an id")
+		}
+	}
+	return *out.Connections, nil
+}
+
 // jsonTypeName names the JSON a Go type decodes from.
 func jsonTypeName(t reflect.Type) string {
 	if t == nil {

@@ -61,7 +61,7 @@ func BenchmarkPlan100k(b *testing.B) {
 		if code != 0 {
 			b.Fatalf("plan: exit %d\n%s", code, errs.String())
 		}
-		if want := "Plan: 1000 to create, 0 to tag, 0 to replace, 0 to adopt, 1000 to delete, 0 conflicts, 99000 unchanged."; !strings.Contains(out.String(), want) {
+		if want := "Plan: 1000 to create, 0 to tag, 0 to replace, 0 to adopt, 0 to approve, 1000 to delete, 0 conflicts, 99000 unchanged."; !strings.Contains(out.String(), want) {
 			b.Fatalf("plan does not end with %q:\n%s", want, tail(out.String()))
 		}
 	}

@@ -513,8 +513,8 @@ func TestPushgateway(t *testing.T) {
 		t.Fatalf("plan: exit %d\n%s", code, stderr)
 	}
 	mfs = scrape(t, pg+"/metrics")
-	if n := count(mfs, "vpcepctl_changes_total", planGroup...); n != 18 {
-		t.Errorf("after plan: %d changes_total series in the plan's group, want 18 (6 actions x 3 results)", n)
+	if n := count(mfs, "vpcepctl_changes_total", planGroup...); n != 21 {
+		t.Errorf("after plan: %d changes_total series in the plan's group, want 21 (7 actions x 3 results)", n)
 	}
 	for _, m := range mfs["vpcepctl_changes_total"].GetMetric() {
 		if !hasLabels(m, planGroup...) {
