@@ -1,4 +1,4 @@
-# vpcepctl: make build | demo | test | check | bench | microbench | ci
+# vpcepctl: make build | demo | test | check | examples-test | bench | microbench | ci
 GO          ?= go
 BIN         ?= bin/vpcepctl
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -7,7 +7,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEMO_STATE  ?= $(CURDIR)/bin/demo-sim.json
 FUZZTIME    ?= 20s
 
-.PHONY: build demo test check fmt vet staticcheck fuzz bench microbench ci clean
+.PHONY: build demo test check fmt vet staticcheck examples-test fuzz bench microbench ci clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/vpcepctl
@@ -40,6 +40,13 @@ staticcheck:
 
 check: fmt vet staticcheck test
 
+# The tests of the Kubernetes examples: a module of its own, so that
+# k8s.io/api stays out of vpcepctl's go.mod (and out of go test ./...
+# here). Tidy, vetted and tested like the rest.
+examples-test:
+	cd examples/kubernetes && $(GO) mod tidy -diff && $(GO) vet ./... && \
+		$(GO) run $(STATICCHECK) ./... && $(GO) test -race -count=1 ./...
+
 # Short fuzzing of the manifest loader and of the decoders of every API
 # answer (also run by ci).
 DECODERS    := FuzzDecodeList FuzzDecodeEndpoint FuzzDecodeService FuzzDecodeQuota FuzzDecodeToken
@@ -58,7 +65,7 @@ bench:
 microbench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./...
 
-ci: check fuzz
+ci: check examples-test fuzz
 
 clean:
 	rm -rf bin

@@ -51,9 +51,9 @@ nor a plan file is given.
 
 Exit status: 0 all planned changes done, 1 some failed (or API/network
 trouble), 3 invalid input or stale plan, 130/143 interrupted.`,
-		Example: `  vpcepctl apply -f manifests/ --yes
-  vpcepctl apply -f manifests/ --prune --rate 5 --report report.json
-  vpcepctl plan -f manifests/ --out plan.json && vpcepctl apply plan.json`,
+		Example: `  vpcepctl apply -f examples/manifests --yes
+  vpcepctl apply -f examples/manifests --yes --prune --rate 5 --report report.json
+  vpcepctl plan -f examples/manifests --out plan.json && vpcepctl apply plan.json --yes`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return usageError{fmt.Errorf("apply takes at most one plan file, got %d arguments", len(args))}

@@ -1,5 +1,5 @@
 // Command vpcepctl keeps Open Telekom Cloud VPC endpoints in the state that
-// YAML manifests declare. See README.md and DESIGN.md.
+// YAML manifests declare. See README.md and docs/.
 package main
 
 import (

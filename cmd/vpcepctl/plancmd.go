@@ -26,9 +26,9 @@ would do: + create, ~ tag, -/+ replace, & adopt, - delete, ! conflict.
 
 Exit status: 0 success (with --detailed-exitcode: no changes), 2 changes
 pending (--detailed-exitcode only), 1 API or network failure, 3 invalid input.`,
-		Example: `  vpcepctl plan -f manifests/
-  vpcepctl plan -f manifests/ --prune --detailed-exitcode
-  vpcepctl plan -f manifests/ -o json --out plan.json`,
+		Example: `  vpcepctl plan -f examples/manifests
+  vpcepctl plan -f examples/manifests --prune --detailed-exitcode
+  vpcepctl plan -f examples/manifests -o json --out plan.json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runPlan(cmd, &f, cf)

@@ -235,10 +235,10 @@ retried worker pool that never creates a duplicate.
 Every flag can also be set as VPCEPCTL_<FLAG> (e.g. VPCEPCTL_RATE=5);
 the command line wins. Credentials come from OS_CLOUD/clouds.yaml or the
 OS_* variables, as for the OpenStack CLI.`,
-		Example: `  vpcepctl validate -f examples/
-  vpcepctl plan -f manifests/ --detailed-exitcode
-  vpcepctl apply -f manifests/ --yes --report report.json
-  vpcepctl --sim plan -f examples/      # against the built-in simulator`,
+		Example: `  vpcepctl validate -f examples/manifests
+  vpcepctl --sim plan -f examples/manifests      # against the built-in simulator
+  vpcepctl plan -f examples/manifests --detailed-exitcode
+  vpcepctl apply -f examples/manifests --yes --report report.json`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {

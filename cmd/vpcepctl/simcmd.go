@@ -34,11 +34,11 @@ documented paths, bodies, status and error codes, asynchronous status and
 quotas, and faults on demand. It prints the OS_* variables that point
 vpcepctl (or any OpenStack-style client) at it, then serves until
 SIGINT/SIGTERM, saving its state to --state when given.`,
-		Example: `  vpcepctl sim --addr 127.0.0.1:8787 > /tmp/sim.env &   # then: . /tmp/sim.env
+		Example: `  vpcepctl sim --addr 127.0.0.1:8787 > sim.env &   # then: . ./sim.env
   vpcepctl sim --throttle-rps 20 --lost-rate 0.1 --fail-rate 0.2
-  vpcepctl sim --state /tmp/sim.json --accept-after 30s
+  vpcepctl sim --state sim.json --accept-after 30s
   vpcepctl sim --lost-rate 0.1 --commit-delay 40s --tie-order random   # the real back end's worst
-  vpcepctl sim --aksk > /tmp/sim.env &   # AK/SK request signing instead of a password`,
+  vpcepctl sim --aksk > sim-aksk.env &   # AK/SK request signing instead of a password`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runSim(cmd.Context(), addr, state, aksk, o)

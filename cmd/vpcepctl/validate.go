@@ -19,8 +19,9 @@ problem is listed, one per line, as FILE:LINE:COL: message.
 Checks that need the endpoint service's type run in plan and apply.
 
 Exit status: 0 valid, 3 invalid.`,
-		Example: `  vpcepctl validate -f examples/
-  cat endpoints.yaml | vpcepctl validate -f -`,
+		Example: `  vpcepctl validate -f examples/manifests
+  vpcepctl validate -f examples/manifests/payments.yaml -f examples/manifests/storage.yaml
+  cat examples/manifests/payments.yaml | vpcepctl validate -f -`,
 		Args: noArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
 			ms, err := a.loadManifests(files)
