@@ -18,6 +18,7 @@ import (
 
 	"github.com/vpcepctl/vpcepctl/manifests"
 	"github.com/vpcepctl/vpcepctl/otc"
+	"github.com/vpcepctl/vpcepctl/sim"
 	"github.com/vpcepctl/vpcepctl/vpcep"
 )
 
@@ -151,4 +152,30 @@ func TestSimServerAKSK(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Plan: 7 to create") {
 		t.Errorf("plan through AK/SK: exit %d\n%s\n%s", code, out, stderr)
 	}
+}
+
+// TestSimServerExportsWithCredentialsSet: "vpcepctl sim" prints its own
+// password even when the shell holds it already (a second simulator in a
+// shell that sourced the first one's exports).
+func TestSimServerExportsWithCredentialsSet(t *testing.T) {
+	cmd := exec.Command(vpcepctlPath(t), "sim", "--addr", "127.0.0.1:0", "--log-level", "warn")
+	cmd.Env = append(cleanEnv(), "OS_PASSWORD="+sim.Password)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if line := sc.Text(); strings.HasPrefix(line, "export OS_PASSWORD=") {
+			if line != "export OS_PASSWORD="+sim.Password {
+				t.Errorf("printed %q, want the simulator's password", line)
+			}
+			return
+		}
+	}
+	t.Fatal("no OS_PASSWORD export")
 }

@@ -63,6 +63,7 @@ type app struct {
 	log            *slog.Logger
 	status         *term.StatusLine // stderr on a terminal: logs and the progress bar share it
 	redactor       *otc.Redactor    // the run's secrets
+	simOut         io.Writer        // stdout unredacted: only for the simulator's own, public credentials
 	pushFromArgv   bool             // --pushgateway was given on the command line
 
 	sim        bool
@@ -96,7 +97,7 @@ func (a *app) timedOut() bool {
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	red := otc.NewRedactor(envSecrets(getenv)...)
-	a := &app{stdin: stdin, stdout: red.Writer(stdout), stderr: red.Writer(stderr), getenv: getenv, redactor: red}
+	a := &app{stdin: stdin, stdout: red.Writer(stdout), stderr: red.Writer(stderr), getenv: getenv, redactor: red, simOut: stdout}
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(stdin)

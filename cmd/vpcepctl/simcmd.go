@@ -72,7 +72,10 @@ func (a *app) runSim(ctx context.Context, addr, state string, aksk bool, o sim.O
 		env = sim.EnvAKSK(base)
 	}
 	for _, kv := range env {
-		fmt.Fprintf(a.stdout, "export %s\n", kv)
+		// The simulator's credentials are public (package sim's
+		// constants): printed as they are, even when the shell already
+		// holds them (the run's Redactor would scrub a password it knows).
+		fmt.Fprintf(a.simOut, "export %s\n", kv)
 	}
 	fmt.Fprintf(a.stdout, "# simulator metrics: %s/metrics\n", base)
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
