@@ -32,7 +32,8 @@ func Diff(inputs []Input, opts Options) (*Plan, error) {
 	}
 	merged := mergeInputs(inputs)
 	p := &Plan{FormatVersion: FormatVersion, Targets: make([]Target, 0, len(merged)), Changes: []Change{},
-		Scope: Scope{Shard: opts.Shard.flag(), Adopt: opts.Adopt, Prune: opts.Prune, AllowReplace: opts.AllowReplace, Approve: opts.Approve}}
+		Scope: Scope{Shard: opts.Shard.flag(), Adopt: opts.Adopt, Prune: opts.Prune, AllowReplace: opts.AllowReplace, Approve: opts.Approve,
+			OnlySets: sortedCopy(opts.Sets), OnlyNames: sortedCopy(opts.Names)}}
 	var problems []problem
 	for i := range merged {
 		p.Targets = append(p.Targets, merged[i].Target)
@@ -204,8 +205,10 @@ func (x *targetDiff) remove(set, name string, e *vpcep.Endpoint, reason string) 
 	x.add(Change{Action: Delete, Set: set, Name: name, ID: e.ID, Reason: reason, Current: e})
 }
 
+// inShard reports whether the run acts on set/name: in its shard, and
+// taken in by --set and --name.
 func (x *targetDiff) inShard(set, name string) bool {
-	return x.opts.Shard.Contains(x.t.ProjectID, set, name)
+	return x.opts.Shard.Contains(x.t.ProjectID, set, name) && x.opts.Selects(set, name)
 }
 
 // diffTarget plans one target in four phases: resolve the services of the
@@ -371,4 +374,12 @@ func appendNew(es []*vpcep.Endpoint, e *vpcep.Endpoint) []*vpcep.Endpoint {
 
 func posBefore(a, b manifests.Pos) bool {
 	return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col)) < 0
+}
+
+// sortedCopy is s sorted and without repeats, nil when empty.
+func sortedCopy(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return slices.Compact(slices.Sorted(slices.Values(s)))
 }

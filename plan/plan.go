@@ -3,6 +3,7 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/vpcepctl/vpcepctl/manifests"
@@ -202,6 +203,23 @@ type Options struct {
 	// approval of a service the same project owns.
 	Approve bool
 	Shard   Shard
+	// Sets and Names narrow the plan (--set, --name): when either is
+	// given, only the endpoints of the sets in Sets and those named
+	// "set/name" in Names are acted on (prune and adopt included); the
+	// others are still matched, so that nothing outside is mistaken for
+	// free.
+	Sets  []string
+	Names []string
+}
+
+// Selects reports whether the targeting flags take in the endpoint set/name
+// (name "" for an endpoint of set that lost its name tag: only --set takes
+// it in).
+func (o Options) Selects(set, name string) bool {
+	if len(o.Sets) == 0 && len(o.Names) == 0 {
+		return true
+	}
+	return slices.Contains(o.Sets, set) || name != "" && slices.Contains(o.Names, set+"/"+name)
 }
 
 // Change is one line of the plan.

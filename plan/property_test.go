@@ -481,3 +481,43 @@ func TestSetsPlanAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestTargeting: --set and --name narrow what a plan acts on, prune and
+// adopt included, and inside the narrowed scope the plan is the plan of
+// the whole: a set's prune never reaches another set.
+func TestTargeting(t *testing.T) {
+	r := rand.New(rand.NewSource(13))
+	key := func(c Change) string { return fmt.Sprintf("%s %s/%s %s", c.Action, c.Set, c.Name, c.ID) }
+	for i := range 1000 {
+		in := randomInput(r, targetA)
+		opts := randomOptions(r)
+		full, err := Diff([]Input{in}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		narrow := opts
+		narrow.Sets = []string{"p"}
+		narrow.Names = []string{"q/a", "q/b"}
+		p, err := Diff([]Input{in}, narrow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want, got []string
+		for _, c := range full.Changes {
+			if c.Set == "p" || c.Set == "q" && c.Name != "" && (c.Name == "a" || c.Name == "b") {
+				want = append(want, key(c))
+			}
+		}
+		for _, c := range p.Changes {
+			got = append(got, key(c))
+		}
+		slices.Sort(want)
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("case %d: narrowed to set p and q/a, q/b:\n%s\nwant\n%s", i, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if fmt.Sprint(p.Scope.OnlySets, p.Scope.OnlyNames) != "[p] [q/a q/b]" {
+			t.Fatalf("scope records %v %v", p.Scope.OnlySets, p.Scope.OnlyNames)
+		}
+	}
+}

@@ -26,12 +26,16 @@ import (
 // Scope is what a plan was made for: the flags that shaped it and, per
 // target, the sets it declares and the natural keys it looked for.
 type Scope struct {
-	Shard        string        `json:"shard,omitempty"` // "I/N"; empty: no sharding
-	Adopt        bool          `json:"adopt"`
-	Approve      bool          `json:"approve"`
-	Prune        bool          `json:"prune"`
-	AllowReplace bool          `json:"allow_replace"`
-	Targets      []TargetScope `json:"targets"`
+	Shard        string `json:"shard,omitempty"` // "I/N"; empty: no sharding
+	Adopt        bool   `json:"adopt"`
+	Approve      bool   `json:"approve"`
+	Prune        bool   `json:"prune"`
+	AllowReplace bool   `json:"allow_replace"`
+	// OnlySets and OnlyNames are the targeting flags (--set, --name) the
+	// plan was made with; empty: the whole of the manifests.
+	OnlySets  []string      `json:"only_sets,omitempty"`
+	OnlyNames []string      `json:"only_names,omitempty"`
+	Targets   []TargetScope `json:"targets"`
 }
 
 // TargetScope is a plan's scope in one target.
@@ -405,6 +409,18 @@ func (s *Scope) Check(opts Options) error {
 		{"--approve", opts.Approve, s.Approve}} {
 		if f.given && !f.in {
 			bad = append(bad, f.name+" (the plan was made without it)")
+		}
+	}
+	for _, f := range []struct {
+		name        string
+		given, made []string
+	}{{"--set", opts.Sets, s.OnlySets}, {"--name", opts.Names, s.OnlyNames}} {
+		if given := sortedCopy(f.given); given != nil && !slices.Equal(given, f.made) {
+			made := "without it"
+			if f.made != nil {
+				made = "with " + f.name + " " + strings.Join(f.made, " "+f.name+" ")
+			}
+			bad = append(bad, fmt.Sprintf("%s %s (the plan was made %s)", f.name, strings.Join(given, " "+f.name+" "), made))
 		}
 	}
 	if len(bad) > 0 {

@@ -130,6 +130,10 @@ func (s *Session) observe(ctx context.Context, c *otc.Client, in *plan.Input) er
 			return fmt.Errorf("%s: %w", in.Target, err)
 		}
 		in.Observed = eps
+		in.OwnedServices, err = ownedServices(gctx, c, in)
+		if err != nil {
+			return fmt.Errorf("%s: %w", in.Target, err)
+		}
 		return nil
 	})
 	refs := map[[2]string]bool{}
@@ -161,6 +165,34 @@ func (s *Session) observe(ctx context.Context, c *otc.Client, in *plan.Input) er
 		})
 	}
 	return g.Wait()
+}
+
+// ownedServices asks, for the services of the target's owned endpoints
+// awaiting approval, whether the target's project owns them (so that
+// --approve may accept them), once each.
+func ownedServices(ctx context.Context, c *otc.Client, in *plan.Input) (map[string]bool, error) {
+	declared := map[string]bool{}
+	for _, s := range in.Sets {
+		declared[s] = true
+	}
+	for _, d := range in.Desired {
+		declared[d.Set] = true
+	}
+	out := map[string]bool{}
+	for i := range in.Observed {
+		e := &in.Observed[i]
+		set, _ := e.TagValue(manifests.TagSet)
+		id := strings.ToLower(e.EndpointServiceID)
+		if _, asked := out[id]; asked || e.Status != vpcep.StatusPendingAcceptance || !declared[set] {
+			continue
+		}
+		owned, err := c.OwnsService(ctx, e.EndpointServiceID)
+		if err != nil {
+			return nil, fmt.Errorf("endpoint service %s: %w", e.EndpointServiceID, err)
+		}
+		out[id] = owned
+	}
+	return out, nil
 }
 
 // list lists a target's endpoints, bounded by its quota where known (a

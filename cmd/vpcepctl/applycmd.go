@@ -210,6 +210,9 @@ func (a *app) applyInput(f *applyFlags, planFile string) ([]*manifests.Manifest,
 		return nil, saved, opts, err
 	}
 	ms, err := a.loadManifests(f.files)
+	if err == nil {
+		err = checkTargets(opts, ms)
+	}
 	return ms, nil, opts, err
 }
 

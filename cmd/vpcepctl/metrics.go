@@ -139,6 +139,16 @@ func (rm *runMetrics) group(command string, ms []*manifests.Manifest, saved *pla
 		}
 		shard, _ = saved.Scope.ShardOf()
 	}
+	only, names := opts.Sets, opts.Names
+	if saved != nil {
+		only, names = saved.Scope.OnlySets, saved.Scope.OnlyNames
+	}
+	if len(only) > 0 && len(names) == 0 { // --set narrows the run to its sets
+		sets = map[string]bool{}
+		for _, s := range only {
+			sets[s] = true
+		}
+	}
 	if len(sets) == 1 {
 		for s := range sets {
 			rm.run.Group("set", s)

@@ -22,10 +22,13 @@ func (a *app) planCommand() *cobra.Command {
 		Short: "Show what apply would change",
 		Long: `plan lists the endpoints that exist in every target the manifests name,
 resolves their endpoint services, reads the quota, and prints what apply
-would do: + create, ~ tag, -/+ replace, & adopt, - delete, ! conflict.
+would do: + create, ~ tag, -/+ replace, & adopt, ^ approve, - delete,
+! conflict. --out saves it for apply PLANFILE (and show PLANFILE).
 
-Exit status: 0 success (with --detailed-exitcode: no changes), 2 changes
-pending (--detailed-exitcode only), 1 API or network failure, 3 invalid input.`,
+Exit status: 0 success (with --detailed-exitcode: in sync), 2 declared and
+live differ (--detailed-exitcode only: changes, duplicates, conflicts, or
+owned endpoints awaiting --prune), 1 API or network failure, 3 invalid
+input.`,
 		Example: `  vpcepctl plan -f examples/manifests
   vpcepctl plan -f examples/manifests --prune --detailed-exitcode
   vpcepctl plan -f examples/manifests -o json --out plan.json`,
@@ -37,7 +40,7 @@ pending (--detailed-exitcode only), 1 API or network failure, 3 invalid input.`,
 	f.register(cmd.Flags())
 	cf.register(cmd.Flags())
 	cmd.Flags().StringVar(&f.out, "out", "", "also save the plan to FILE (JSON), for apply FILE")
-	cmd.Flags().BoolVar(&f.detailedExitcode, "detailed-exitcode", false, "exit 2 when there are changes, 0 when there are none")
+	cmd.Flags().BoolVar(&f.detailedExitcode, "detailed-exitcode", false, "exit 2 when declared and live differ (changes, duplicates, conflicts, endpoints awaiting --prune), 0 when in sync")
 	return cmd
 }
 
@@ -66,6 +69,9 @@ func (a *app) runPlan(cmd *cobra.Command, f *planFlags, cf clientFlags) (err err
 		return rm.done(err, false)
 	}
 	ms, err := a.loadManifests(f.files)
+	if err == nil {
+		err = checkTargets(opts, ms)
+	}
 	if err != nil {
 		return rm.done(err, false)
 	}
@@ -85,6 +91,9 @@ func (a *app) runPlan(cmd *cobra.Command, f *planFlags, cf clientFlags) (err err
 	}
 	if err := a.printPlan(p, f.output, a.stdout); err != nil {
 		return rm.done(err, false)
+	}
+	if f.out != "" {
+		a.say(fmt.Sprintf("Saved the plan to %s. Apply exactly this plan with: vpcepctl apply %s --yes", f.out, shellQuote(f.out)))
 	}
 	if f.detailedExitcode && p.Differs() {
 		return rm.done(&exitError{code: exitChanges}, true)

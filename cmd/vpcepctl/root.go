@@ -23,10 +23,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vpcepctl/vpcepctl/internal/term"
-	"github.com/vpcepctl/vpcepctl/manifests"
 	"github.com/vpcepctl/vpcepctl/metrics"
 	"github.com/vpcepctl/vpcepctl/otc"
-	"github.com/vpcepctl/vpcepctl/plan"
 	"github.com/vpcepctl/vpcepctl/reconcile"
 )
 
@@ -279,7 +277,7 @@ OS_* variables, as for the OpenStack CLI.`,
 	pf.StringVar(&a.metricsOut, "metrics-file", "", "write metrics to this file (node_exporter textfile format) at the end of the run")
 	pf.DurationVar(&a.timeout, "timeout", 0, "stop the whole run after this long (as on SIGTERM: requests in flight get --grace, the report is written) and exit 1; 0: no limit")
 
-	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.simCommand(), a.versionCommand())
+	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.showCommand(), a.simCommand(), a.versionCommand())
 	return root
 }
 
@@ -358,63 +356,4 @@ func (a *app) defaultSimState() string {
 		dir = filepath.Join(home, ".local", "state")
 	}
 	return filepath.Join(dir, "vpcepctl", "sim.json")
-}
-
-// planFlags are the flags plan and apply share.
-type planFlags struct {
-	files            []string
-	adopt, prune     bool
-	allowReplace     bool
-	shard            string
-	output           string
-	detailedExitcode bool
-	out              string
-}
-
-func (f *planFlags) register(fs *pflag.FlagSet) {
-	fs.StringArrayVarP(&f.files, "filename", "f", nil, "manifest file, directory (recursive *.yaml, *.yml) or - for stdin; repeatable")
-	fs.BoolVar(&f.adopt, "adopt", false, "take over unmanaged endpoints that match a desired one (same service and VPC, and subnet for interface services)")
-	fs.BoolVar(&f.prune, "prune", false, "delete owned endpoints no longer declared, and duplicates")
-	fs.BoolVar(&f.allowReplace, "allow-replace", false, "replace owned endpoints whose immutable fields drifted (delete, then create)")
-	fs.StringVar(&f.shard, "shard", "", "I/N: only endpoints whose hash of project_id/set/name modulo N is I (default $JOB_COMPLETION_INDEX/$VPCEPCTL_SHARDS)")
-	fs.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
-}
-
-func (a *app) planOptions(f *planFlags) (plan.Options, error) {
-	o := plan.Options{Adopt: f.adopt, Prune: f.prune, AllowReplace: f.allowReplace}
-	s := f.shard
-	if s == "" {
-		n, i := a.getenv("VPCEPCTL_SHARDS"), a.getenv("JOB_COMPLETION_INDEX")
-		switch {
-		case n != "":
-			s = i + "/" + n
-		case i != "":
-			// An Indexed Job without VPCEPCTL_SHARDS would run every pod on
-			// every endpoint.
-			return o, invalid(fmt.Errorf("JOB_COMPLETION_INDEX=%s is set but VPCEPCTL_SHARDS is not: set it to the Job's completions (or --shard I/N)", i))
-		}
-	}
-	if s != "" {
-		sh, err := plan.ParseShard(s)
-		if err != nil {
-			return o, invalid(fmt.Errorf("--shard %q: want I/N with 0 <= I < N (JOB_COMPLETION_INDEX and VPCEPCTL_SHARDS give the defaults)", s))
-		}
-		o.Shard = sh
-	}
-	if f.output != "text" && f.output != "json" {
-		return o, invalid(fmt.Errorf("--output %q: want text or json", f.output))
-	}
-	return o, nil
-}
-
-// loadManifests loads -f paths; problems are invalid input.
-func (a *app) loadManifests(paths []string) ([]*manifests.Manifest, error) {
-	if len(paths) == 0 {
-		return nil, invalid(errors.New("no manifests: give -f FILE, -f DIR or -f -"))
-	}
-	ms, err := manifests.Load(paths, a.stdin)
-	if err != nil {
-		return nil, invalid(err)
-	}
-	return ms, nil
 }
