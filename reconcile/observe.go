@@ -47,6 +47,21 @@ func (s *Session) Plan(ctx context.Context, ms []*manifests.Manifest, opts plan.
 	return p, nil
 }
 
+// Status observes the targets of ms and returns the status rows of the
+// endpoints the options take in (plan.Status) and the plan they come
+// from.
+func (s *Session) Status(ctx context.Context, ms []*manifests.Manifest, opts plan.Options) ([]plan.Row, *plan.Plan, error) {
+	inputs, err := s.Observe(ctx, ms)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := plan.Diff(inputs, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return plan.Status(inputs, p, opts), p, nil
+}
+
 // Observe lists, resolves services and reads the quota of every target
 // the manifests name, concurrently, and returns plan.Diff's inputs.
 func (s *Session) Observe(ctx context.Context, ms []*manifests.Manifest) ([]plan.Input, error) {

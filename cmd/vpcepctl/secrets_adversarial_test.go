@@ -91,8 +91,10 @@ func (f *echoFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the --out file) that reason is JSON-escaped a second time, a spelling
 // the Redactor does not know, and the password is readable.
 func TestQuotedSecretInPlan(t *testing.T) {
-	for _, password := range []string{`Pa"ss-w0rd-LEAKTAIL`, `Pa"ss&w0rd-LEAKTAIL`} {
-		t.Run(password, func(t *testing.T) { quotedSecretInPlan(t, password) })
+	// Subtests are numbered, not named after the password: t.TempDir
+	// names directories after the test, and plan --out prints its path.
+	for i, password := range []string{`Pa"ss-w0rd-LEAKTAIL`, `Pa"ss&w0rd-LEAKTAIL`} {
+		t.Run(fmt.Sprint("password", i), func(t *testing.T) { quotedSecretInPlan(t, password) })
 	}
 }
 

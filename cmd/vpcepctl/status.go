@@ -1,0 +1,221 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	xterm "golang.org/x/term"
+
+	"github.com/vpcepctl/vpcepctl/internal/term"
+	"github.com/vpcepctl/vpcepctl/plan"
+)
+
+func (a *app) statusCommand() *cobra.Command {
+	var f planFlags
+	var cf clientFlags
+	cf.defaults()
+	cmd := &cobra.Command{
+		Use:   "status -f PATH... [flags]",
+		Short: "Show the declared endpoints as they are",
+		Long: `status lists every declared endpoint as it exists: id, status, IP, service,
+age and what a plan would do to it (with the same flags); then the
+endpoints the declared sets own that are no longer declared. A table on a
+terminal (fitted to its width), one JSON document with -o json.
+
+Exit status: 0, 1 API or network failure, 3 invalid input.`,
+		Example: `  vpcepctl --sim status -f examples/manifests
+  vpcepctl --sim status -f examples/manifests --set payments -o json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runStatus(cmd, &f, cf)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringArrayVarP(&f.files, "filename", "f", nil, "manifest file, directory (recursive *.yaml, *.yml) or - for stdin; repeatable")
+	fs.BoolVar(&f.adopt, "adopt", false, "show adopts as plan --adopt would plan them")
+	fs.BoolVar(&f.prune, "prune", false, "show deletes as plan --prune would plan them")
+	fs.BoolVar(&f.allowReplace, "allow-replace", false, "show replaces as plan --allow-replace would plan them")
+	fs.BoolVar(&f.approve, "approve", false, "show approvals as plan --approve would plan them")
+	f.registerTargeting(fs)
+	fs.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+	cf.register(fs)
+	return cmd
+}
+
+func (a *app) runStatus(cmd *cobra.Command, f *planFlags, cf clientFlags) error {
+	rm, err := a.startMetrics()
+	if err != nil {
+		return err
+	}
+	opts, err := a.planOptions(f)
+	if err == nil {
+		err = cf.check()
+	}
+	if err != nil {
+		return rm.done(err, false)
+	}
+	ms, err := a.loadManifests(f.files)
+	if err == nil {
+		err = checkTargets(opts, ms)
+	}
+	if err != nil {
+		return rm.done(err, false)
+	}
+	rm.group("status", ms, nil, opts)
+	s, closeSession, err := a.open(cmd.Context(), cf, rm.m)
+	if err != nil {
+		return rm.done(err, false)
+	}
+	defer closeSession()
+	rows, _, err := s.Status(cmd.Context(), ms, opts)
+	if err != nil {
+		return rm.done(err, false)
+	}
+	if f.output == "json" {
+		doc := struct {
+			FormatVersion string     `json:"format_version"`
+			Endpoints     []plan.Row `json:"endpoints"`
+		}{"1", rows}
+		return rm.done(a.writeDocument(a.stdout, func(w io.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(doc)
+		}), true)
+	}
+	return rm.done(writeWhole(a.stdout, func(w io.Writer) error {
+		return writeStatus(w, rows, a.width(), time.Now())
+	}), true)
+}
+
+// width is the terminal's width on stdout, 0 off a terminal.
+func (a *app) width() int {
+	if !term.IsTerminal(a.stdout) {
+		return 0
+	}
+	w, _, err := xterm.GetSize(int(os.Stdout.Fd()))
+	if err != nil {
+		return 0
+	}
+	return w
+}
+
+// writeStatus writes the rows as a table, fitted into width (0: no
+// limit) by shortening the service and the id.
+func writeStatus(w io.Writer, rows []plan.Row, width int, now time.Time) error {
+	header := []string{"SET/NAME", "ID", "STATUS", "IP", "SERVICE", "AGE", "PLAN"}
+	cells := [][]string{header}
+	targets := map[string]bool{}
+	for _, r := range rows {
+		targets[r.Region+"/"+r.ProjectID] = true
+	}
+	for _, r := range rows {
+		name := r.Set + "/" + r.Name
+		if r.Name == "" {
+			name = r.Set + "/(no name tag)"
+		}
+		if len(targets) > 1 {
+			name = r.Region + "/" + r.ProjectID[:min(8, len(r.ProjectID))] + ": " + name
+		}
+		age := ""
+		if !r.CreatedAt.IsZero() {
+			age = shortAge(now.Sub(r.CreatedAt))
+		}
+		cells = append(cells, []string{name, dash(r.ID), dash(r.Status), dash(r.IP), dash(r.Service), dash(age), planCell(r)})
+	}
+	fit(cells, width)
+	var b strings.Builder
+	widths := make([]int, len(header))
+	for _, row := range cells {
+		for i, c := range row {
+			widths[i] = max(widths[i], len([]rune(c)))
+		}
+	}
+	for _, row := range cells {
+		for i, c := range row {
+			if i == len(row)-1 {
+				b.WriteString(c)
+				break
+			}
+			b.WriteString(c + strings.Repeat(" ", widths[i]-len([]rune(c))+2))
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// planCell says what the plan does to a row.
+func planCell(r plan.Row) string {
+	switch {
+	case !r.Declared && r.Action == plan.Noop:
+		return "undeclared (--prune deletes it)"
+	case r.Action == plan.Noop && r.Status == "pendingAcceptance":
+		return "awaiting approval"
+	case r.Action == plan.Noop:
+		return "in sync"
+	case r.Action == plan.Conflict:
+		return "conflict: " + r.Reason
+	}
+	return fmt.Sprintf("%s %s", r.Action.Symbol(), r.Action)
+}
+
+// fit shortens the service (then the id) column until the table fits.
+func fit(cells [][]string, width int) {
+	if width <= 0 {
+		return
+	}
+	total := func() int {
+		widths := make([]int, len(cells[0]))
+		for _, row := range cells {
+			for i, c := range row {
+				widths[i] = max(widths[i], len([]rune(c)))
+			}
+		}
+		n := 0
+		for _, w := range widths {
+			n += w + 2
+		}
+		return n - 2
+	}
+	for _, col := range []int{4, 1, 6} { // service, id, plan
+		for total() > width {
+			longest := 0
+			for _, row := range cells[1:] {
+				longest = max(longest, len([]rune(row[col])))
+			}
+			if longest <= 9 {
+				break
+			}
+			for _, row := range cells[1:] {
+				if rs := []rune(row[col]); len(rs) >= longest {
+					row[col] = string(rs[:longest-2]) + "…"
+				}
+			}
+		}
+	}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// shortAge is an age as kubectl shows it: 45s, 12m, 3h, 20d.
+func shortAge(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vpcepctl/vpcepctl/plan"
+)
+
+// TestStatusFitsWidth: on a terminal the table is shortened (service
+// first, then id) to fit the width; off a terminal nothing is cut.
+func TestStatusFitsWidth(t *testing.T) {
+	now := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
+	rows := []plan.Row{
+		{Set: "payments", Name: "checkout", Declared: true, ID: "7b3c1ba3-3c4b-4f68-8e60-8b79f1a163a1", Status: "accepted", IP: "10.0.0.10",
+			Service: "eu-de.payments-api.2da0fe8f-5cb7-4d93-bb35-dc05334da1be", CreatedAt: now.Add(-3 * time.Hour), Action: plan.Noop},
+		{Set: "payments", Name: "new", Declared: true, Service: "com.t-systems.otc.eu-de.obs", Action: plan.Create},
+		{Set: "payments", Name: "old", ID: "e50f2b7a-472f-4101-ac38-8073ef992959", Status: "accepted", Action: plan.Noop,
+			CreatedAt: now.Add(-72 * time.Hour)},
+	}
+	for _, width := range []int{0, 120, 80} {
+		var b strings.Builder
+		if err := writeStatus(&b, rows, width, now); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+			if width > 0 && len([]rune(line)) > width {
+				t.Errorf("width %d: line of %d: %q", width, len([]rune(line)), line)
+			}
+		}
+		undeclared := "undeclared (--prune deletes it)"
+		if width == 80 { // the plan column is cut last, and is here
+			undeclared = "undeclared (…"
+		}
+		for _, want := range []string{"payments/checkout", "in sync", "+ create", undeclared, "3h", "3d"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("width %d: no %q in\n%s", width, want, out)
+			}
+		}
+		if width == 0 && !strings.Contains(out, "eu-de.payments-api.2da0fe8f-5cb7-4d93-bb35-dc05334da1be") {
+			t.Errorf("off a terminal the service is cut:\n%s", out)
+		}
+	}
+}

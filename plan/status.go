@@ -1,0 +1,130 @@
+package plan
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vpcepctl/vpcepctl/manifests"
+	"github.com/vpcepctl/vpcepctl/vpcep"
+)
+
+// This file is the status view (vpcepctl status): each declared endpoint
+// with the endpoint that carries its name and what the plan would do to
+// it, and the owned endpoints no longer declared.
+
+// Row is one endpoint in the status view.
+type Row struct {
+	Set       string    `json:"set"`
+	Name      string    `json:"name"`
+	Region    string    `json:"region"`
+	ProjectID string    `json:"project_id"`
+	Declared  bool      `json:"declared"`
+	ID        string    `json:"id"`     // "" when none exists
+	Status    string    `json:"status"` // the endpoint's, "" when none exists
+	IP        string    `json:"ip"`
+	Service   string    `json:"service"` // name, or id
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	// Action is what the plan does to it (noop when nothing), Reason why.
+	Action Action `json:"action"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Status lists the rows of the inputs' declared sets (those p acts on:
+// in its shard and targets), sorted by target, set and name: each
+// declared endpoint, with the keeper of its name, and each owned endpoint
+// no longer declared (or without a name tag). p is Diff's plan of inputs.
+func Status(inputs []Input, p *Plan, opts Options) []Row {
+	changes := map[string]*Change{}
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		if c.KeptID != "" { // a duplicate's delete: the row is the keeper's
+			continue
+		}
+		changes[c.ProjectID+"/"+c.Set+"/"+c.Name+"/"+c.ID] = c
+		changes[c.ProjectID+"/"+c.Set+"/"+c.Name] = c
+	}
+	var rows []Row
+	for _, in := range mergeInputs(inputs) {
+		rows = append(rows, statusOf(in, changes, opts)...)
+	}
+	slices.SortFunc(rows, func(a, b Row) int {
+		return cmp.Or(compareTargets(Target{a.Region, a.ProjectID}, Target{b.Region, b.ProjectID}),
+			strings.Compare(a.Set, b.Set), strings.Compare(a.Name, b.Name), strings.Compare(a.ID, b.ID))
+	})
+	return rows
+}
+
+// statusOf is the rows of one target.
+func statusOf(in Input, changes map[string]*Change, opts Options) []Row {
+	declared := map[string]bool{}
+	for _, s := range in.Sets {
+		declared[s] = true
+	}
+	byName := map[string][]*vpcep.Endpoint{}
+	for i := range in.Observed {
+		e := &in.Observed[i]
+		set, ok := e.TagValue(manifests.TagSet)
+		if !ok || e.Status == vpcep.StatusDeleting {
+			continue
+		}
+		name, _ := e.TagValue(manifests.TagName)
+		byName[set+"/"+name] = append(byName[set+"/"+name], e)
+	}
+	row := func(set, name string, e *vpcep.Endpoint, isDeclared bool) Row {
+		r := Row{Set: set, Name: name, Region: in.Target.Region, ProjectID: in.Target.ProjectID, Declared: isDeclared, Action: Noop}
+		key := in.Target.ProjectID + "/" + set + "/" + name
+		if e != nil {
+			r.ID, r.Status, r.IP, r.CreatedAt = e.ID, e.Status, e.IP, e.CreatedAt.Time
+			r.Service = serviceLabel(in.Services, e.EndpointServiceID, e.EndpointServiceName)
+			key += "/" + e.ID
+		}
+		if c := changes[key]; c != nil {
+			r.Action, r.Reason = c.Action, c.Reason
+		} else if c := changes[in.Target.ProjectID+"/"+set+"/"+name]; c != nil && (e == nil || c.ID == "") {
+			r.Action, r.Reason = c.Action, c.Reason
+		} else if !isDeclared {
+			r.Reason = "no longer declared; --prune deletes it"
+		}
+		return r
+	}
+	var rows []Row
+	for _, d := range in.Desired {
+		declared[d.Set] = true
+		if !opts.Shard.Contains(in.Target.ProjectID, d.Set, d.Name) || !opts.Selects(d.Set, d.Name) {
+			continue
+		}
+		es := byName[d.Set+"/"+d.Name]
+		delete(byName, d.Set+"/"+d.Name)
+		var keep *vpcep.Endpoint
+		if len(es) > 0 {
+			keep = slices.MinFunc(es, Keeper)
+		}
+		r := row(d.Set, d.Name, keep, true)
+		if keep == nil {
+			r.Service = serviceLabel(in.Services, d.EndpointServiceID, d.EndpointServiceName)
+		}
+		rows = append(rows, r)
+	}
+	for k, es := range byName { // owned, no longer declared
+		set, name, _ := strings.Cut(k, "/")
+		if !declared[set] || !opts.Shard.Contains(in.Target.ProjectID, set, name) || !opts.Selects(set, name) {
+			continue
+		}
+		for _, e := range es {
+			rows = append(rows, row(set, name, e, false))
+		}
+	}
+	return rows
+}
+
+// serviceLabel names a service by its name where it is known.
+func serviceLabel(services map[string]*vpcep.Service, id, name string) string {
+	for _, k := range []string{id, name} {
+		if s := services[k]; s != nil && k != "" {
+			return cmp.Or(s.ServiceName, s.ID)
+		}
+	}
+	return cmp.Or(name, id)
+}
