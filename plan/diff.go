@@ -32,7 +32,7 @@ func Diff(inputs []Input, opts Options) (*Plan, error) {
 	}
 	merged := mergeInputs(inputs)
 	p := &Plan{FormatVersion: FormatVersion, Targets: make([]Target, 0, len(merged)), Changes: []Change{},
-		Scope: Scope{Shard: opts.Shard.flag(), Adopt: opts.Adopt, Prune: opts.Prune, AllowReplace: opts.AllowReplace, Approve: opts.Approve,
+		Scope: Scope{Shard: opts.Shard.flag(), Adopt: opts.Adopt, Prune: opts.Prune, AllowReplace: opts.AllowReplace, Approve: opts.Approve, Destroy: opts.Destroy,
 			OnlySets: sortedCopy(opts.Sets), OnlyNames: sortedCopy(opts.Names)}}
 	var problems []problem
 	for i := range merged {
@@ -219,24 +219,16 @@ func diffTarget(p *Plan, in *Input, opts Options, problems []problem) []problem 
 	x := &targetDiff{p: p, in: in, t: in.Target, opts: opts,
 		scope: &TargetScope{Region: in.Target.Region, ProjectID: in.Target.ProjectID}}
 	start := len(p.Changes)
-	n := len(problems)
-	if problems = x.resolve(problems); len(problems) > n {
-		return problems
-	}
-	x.index()
-	// Each desired endpoint takes what carries its name, or what of its set
-	// lost its name tag; the rest then look at the unmanaged endpoints.
-	var free []int
-	for i, d := range x.desired {
-		if !x.matchOwned(d, x.services[i]) {
-			free = append(free, i)
+	if opts.Destroy {
+		x.destroy()
+	} else {
+		n := len(problems)
+		if problems = x.resolve(problems); len(problems) > n {
+			return problems
 		}
+		x.index()
+		x.match()
 	}
-	x.claim(free)
-	for _, i := range free {
-		x.matchFree(x.desired[i], x.services[i])
-	}
-	x.leftovers()
 	if w := quotaWarning(x.t, x.creates, x.createsAll, opts.Shard, in.Quota); w != "" {
 		p.Warnings = append(p.Warnings, w)
 	}
@@ -249,6 +241,53 @@ func diffTarget(p *Plan, in *Input, opts Options, problems []problem) []problem 
 	p.Scope.Targets = append(p.Scope.Targets, *x.scope)
 	slices.SortFunc(p.Changes[start:], compareChanges)
 	return problems
+}
+
+// match plans the declared endpoints: each takes what carries its name,
+// or what of its set lost its name tag; the rest then look at the
+// unmanaged endpoints; what is owned and left over is no longer declared.
+func (x *targetDiff) match() {
+	var free []int
+	for i, d := range x.desired {
+		if !x.matchOwned(d, x.services[i]) {
+			free = append(free, i)
+		}
+	}
+	x.claim(free)
+	for _, i := range free {
+		x.matchFree(x.desired[i], x.services[i])
+	}
+	x.leftovers()
+}
+
+// destroy plans the delete of every endpoint the declared sets own, in
+// the shard and the targeting flags' scope: keepers, duplicates and those
+// without a name tag. The services are not resolved: an endpoint whose
+// service is gone is deleted like any other, and nothing unmanaged or of
+// another set is looked at.
+func (x *targetDiff) destroy() {
+	x.declared = make(map[string]bool, len(x.in.Sets)+1)
+	for _, s := range x.in.Sets {
+		x.declared[s] = true
+	}
+	for _, d := range x.in.Desired {
+		x.declared[d.Set] = true
+	}
+	x.index()
+	for k, es := range x.owned {
+		if x.inShard(k.set, k.name) {
+			for _, e := range es {
+				x.add(Change{Action: Delete, Set: k.set, Name: k.name, ID: e.ID, Reason: "destroy", Current: e})
+			}
+		}
+	}
+	for set, es := range x.nameless {
+		if x.inShard(set, "") {
+			for _, e := range es {
+				x.add(Change{Action: Delete, Set: set, ID: e.ID, Reason: "destroy; owned by the set, without a " + manifests.TagName + " tag", Current: e})
+			}
+		}
+	}
 }
 
 // resolve sorts the desired endpoints, resolves their services and runs

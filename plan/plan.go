@@ -210,6 +210,11 @@ type Options struct {
 	// free.
 	Sets  []string
 	Names []string
+	// Destroy plans the delete of every endpoint the declared sets own (in
+	// the shard and taken in by Sets and Names) and nothing else: no
+	// create, tag, adopt or approve, and never an endpoint of another set
+	// or an unmanaged one (vpcepctl destroy).
+	Destroy bool
 }
 
 // Selects reports whether the targeting flags take in the endpoint set/name

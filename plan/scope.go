@@ -31,6 +31,7 @@ type Scope struct {
 	Approve      bool   `json:"approve"`
 	Prune        bool   `json:"prune"`
 	AllowReplace bool   `json:"allow_replace"`
+	Destroy      bool   `json:"destroy,omitempty"`
 	// OnlySets and OnlyNames are the targeting flags (--set, --name) the
 	// plan was made with; empty: the whole of the manifests.
 	OnlySets  []string      `json:"only_sets,omitempty"`

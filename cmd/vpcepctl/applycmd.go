@@ -91,13 +91,14 @@ func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error
 		return err
 	}
 	ms, saved, opts, err := a.applyInput(f, planFile)
+	command := cmd.Name()
 	if err == nil && !f.yes && !term.IsTerminal(a.stdin) {
-		err = invalid(errors.New("apply changes endpoints and stdin is not a terminal to confirm it: give --yes (as cron jobs, CI and Kubernetes jobs must)"))
+		err = invalid(fmt.Errorf("%s changes endpoints and stdin is not a terminal to confirm it: give --yes (as cron jobs, CI and Kubernetes jobs must)", command))
 	}
 	if err != nil {
 		return rm.done(err, false)
 	}
-	rm.group("apply", ms, saved, opts)
+	rm.group(command, ms, saved, opts)
 	s, closeSession, err := a.open(ctx, f.client, rm.m)
 	if err != nil {
 		return rm.done(err, false)
@@ -111,7 +112,7 @@ func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error
 		p, err = s.Plan(ctx, ms, opts)
 	}
 	if err == nil {
-		err = a.showPlan(p, f, planFile)
+		err = a.showPlan(p, f, planFile, command)
 	}
 	if err != nil {
 		return rm.done(err, false)
@@ -138,7 +139,7 @@ func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error
 // showPlan prints the plan apply is about to execute (on stdout; on
 // stderr when stdout takes the JSON report, as a log record when stderr
 // is JSON) and asks for confirmation on a terminal.
-func (a *app) showPlan(p *plan.Plan, f *applyFlags, planFile string) error {
+func (a *app) showPlan(p *plan.Plan, f *applyFlags, planFile, command string) error {
 	switch {
 	case f.output != "json":
 		if err := a.printPlan(p, "text", a.stdout); err != nil {
@@ -152,12 +153,16 @@ func (a *app) showPlan(p *plan.Plan, f *applyFlags, planFile string) error {
 		}
 	}
 	if p.Summary.Changes() > 0 && planFile == "" && !f.yes && term.IsTerminal(a.stdin) {
-		ok, err := confirm(a.stdin, a.stderr, p)
+		ok, err := confirm(a.stdin, a.stderr, p, command)
 		if err != nil || !ok {
-			return &exitError{exitFailure, errors.New("apply cancelled")}
+			return &exitError{exitFailure, errors.New(command + " cancelled")}
 		}
 	}
-	if p.Summary.Changes() == 0 {
+	switch {
+	case p.Summary.Changes() > 0:
+	case command == "destroy":
+		a.say("Nothing to destroy: the declared sets own no endpoints here.")
+	default:
 		a.say("No changes to apply.")
 	}
 	return nil
@@ -265,8 +270,14 @@ func readPlanFile(path string) (*plan.Plan, error) {
 	return p, nil
 }
 
-func confirm(in io.Reader, out io.Writer, p *plan.Plan) (bool, error) {
-	fmt.Fprintf(out, "Apply %d changes? Only 'yes' is accepted: ", p.Summary.Changes())
+// confirm asks on a terminal: "Apply 3 changes?", or for destroy
+// "Destroy 3 endpoints?".
+func confirm(in io.Reader, out io.Writer, p *plan.Plan, command string) (bool, error) {
+	if command == "destroy" {
+		fmt.Fprintf(out, "Destroy %d endpoints? Only 'yes' is accepted: ", p.Summary.Changes())
+	} else {
+		fmt.Fprintf(out, "Apply %d changes? Only 'yes' is accepted: ", p.Summary.Changes())
+	}
 	line, err := bufio.NewReader(in).ReadString('\n')
 	if err != nil && line == "" {
 		return false, err

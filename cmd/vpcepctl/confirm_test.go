@@ -21,7 +21,7 @@ func TestConfirm(t *testing.T) {
 		{"", false},
 	} {
 		var out strings.Builder
-		got, _ := confirm(strings.NewReader(tt.in), &out, p)
+		got, _ := confirm(strings.NewReader(tt.in), &out, p, "apply")
 		if got != tt.want {
 			t.Errorf("confirm(%q) = %v, want %v", tt.in, got, tt.want)
 		}

@@ -25,6 +25,8 @@ type planFlags struct {
 	output           string
 	detailedExitcode bool
 	out              string
+	// destroy is set by the destroy command (not a flag).
+	destroy bool
 }
 
 func (f *planFlags) register(fs *pflag.FlagSet) {
@@ -69,7 +71,7 @@ func checkTargets(o plan.Options, ms []*manifests.Manifest) error {
 }
 
 func (a *app) planOptions(f *planFlags) (plan.Options, error) {
-	o := plan.Options{Adopt: f.adopt, Prune: f.prune, AllowReplace: f.allowReplace, Approve: f.approve, Sets: f.sets, Names: f.names}
+	o := plan.Options{Adopt: f.adopt, Prune: f.prune, AllowReplace: f.allowReplace, Approve: f.approve, Sets: f.sets, Names: f.names, Destroy: f.destroy}
 	for _, n := range f.names {
 		if set, name, ok := strings.Cut(n, "/"); !ok || set == "" || name == "" || strings.Contains(name, "/") {
 			return o, invalid(fmt.Errorf("--name %q: want SET/NAME, e.g. --name payments/checkout", n))

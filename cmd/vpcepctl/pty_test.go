@@ -78,3 +78,61 @@ func TestTerminalProgress(t *testing.T) {
 		t.Errorf("no summary line:\n%q", out)
 	}
 }
+
+// TestTerminalDestroyConfirms runs destroy on a terminal without --yes:
+// it shows the plan and asks; anything but "yes" cancels (exit 1,
+// nothing deleted), "yes" deletes the set's endpoints.
+func TestTerminalDestroyConfirms(t *testing.T) {
+	env := startSimProcess(t, "--accept-after", "0s")
+	run := func(args ...string) *exec.Cmd {
+		cmd := exec.Command(vpcepctlPath(t), args...)
+		cmd.Env = append(cleanEnv(), env...)
+		return cmd
+	}
+	if out, err := run("apply", "-f", "../../examples/manifests", "--yes", "--poll-interval", "50ms").CombinedOutput(); err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	for _, tt := range []struct {
+		answer   string
+		exit     int
+		declared string // what status says of storage/obs-billing then
+	}{
+		{"no\n", 1, "in sync"},
+		{"yes\n", 0, "+ create"},
+	} {
+		cmd := run("destroy", "-f", "../../examples/manifests", "--set", "storage", "--poll-interval", "50ms")
+		f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var screen bytes.Buffer
+		readUntil := func(want string) {
+			buf := make([]byte, 4096)
+			deadline := time.Now().Add(30 * time.Second)
+			for !strings.Contains(screen.String(), want) && time.Now().Before(deadline) {
+				n, err := f.Read(buf)
+				screen.Write(buf[:n])
+				if err != nil {
+					break
+				}
+			}
+		}
+		readUntil("Destroy 2 endpoints? Only 'yes' is accepted: ")
+		if !strings.Contains(screen.String(), "2 to delete") {
+			t.Errorf("no plan before the question:\n%q", screen.String())
+		}
+		if _, err := f.WriteString(tt.answer); err != nil {
+			t.Fatal(err)
+		}
+		readUntil("\x00") // to the end
+		_ = cmd.Wait()
+		f.Close()
+		if got := cmd.ProcessState.ExitCode(); got != tt.exit {
+			t.Errorf("answer %q: exit %d, want %d\n%q", tt.answer, got, tt.exit, screen.String())
+		}
+		out, _ := run("status", "-f", "../../examples/manifests", "--set", "storage").Output()
+		if !regexp.MustCompile(`storage/obs-billing .*` + regexp.QuoteMeta(tt.declared)).Match(out) {
+			t.Errorf("answer %q: status\n%s", tt.answer, out)
+		}
+	}
+}
