@@ -2,7 +2,9 @@ package main
 
 // The command lines the documentation shows run as written, against the
 // simulator: every line of the Example of each command's --help, and
-// every vpcepctl line of the code blocks of README.md and docs/*.md. A
+// every vpcepctl line of the code blocks of README.md and docs/*.md, and
+// every `vpcepctl ...` span in the "example" column of their tables
+// (README's command table). A
 // reader copies them; a line that fails here fails for them.
 //
 // A block (one Example, one code block) is a sequence a reader runs in
@@ -91,8 +93,13 @@ func helpBlocks(t *testing.T) []docBlock {
 // fence opens or closes a code block: ``` or ~~~, then the info string.
 var fence = regexp.MustCompile("^\\s*(```|~~~)")
 
+// tableCommand is a code span in a table cell that runs vpcepctl.
+var tableCommand = regexp.MustCompile("`(vpcepctl [^`]+)`")
+
 // markdownBlocks returns the code blocks of a Markdown file, their lines
-// continued by a backslash joined into one.
+// continued by a backslash joined into one, and its tables with an
+// "example" column: the `vpcepctl ...` spans of that column are a block,
+// in order.
 func markdownBlocks(t *testing.T, path string) []docBlock {
 	t.Helper()
 	f, err := os.Open(path)
@@ -103,10 +110,30 @@ func markdownBlocks(t *testing.T, path string) []docBlock {
 	var blocks []docBlock
 	var cur *docBlock
 	var cont string // a line continued by a backslash
+	var table *docBlock
+	exampleCol := -1 // the table's "example" column
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
 		where := filepath.Base(path) + ":" + strconv.Itoa(n)
+		if cur == nil && strings.HasPrefix(line, "|") {
+			cells := strings.Split(line, "|")
+			if table == nil {
+				table = &docBlock{name: where}
+				exampleCol = slices.IndexFunc(cells, func(c string) bool { return strings.TrimSpace(c) == "example" })
+			} else if exampleCol > 0 && exampleCol < len(cells) {
+				for _, m := range tableCommand.FindAllStringSubmatch(cells[exampleCol], -1) {
+					table.lines = append(table.lines, docLine{where: where, text: m[1]})
+				}
+			}
+			continue
+		}
+		if table != nil {
+			if len(table.lines) > 0 {
+				blocks = append(blocks, *table)
+			}
+			table = nil
+		}
 		switch {
 		case fence.MatchString(line) && cur == nil:
 			info := strings.TrimLeft(strings.TrimSpace(line), "`~")
@@ -123,6 +150,9 @@ func markdownBlocks(t *testing.T, path string) []docBlock {
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
+	}
+	if table != nil && len(table.lines) > 0 {
+		blocks = append(blocks, *table)
 	}
 	if cur != nil {
 		t.Errorf("%s: code block opened at %s is not closed", path, cur.name)
