@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -127,9 +128,9 @@ func writeStatus(w io.Writer, rows []plan.Row, width int, now time.Time) error {
 		}
 		cells = append(cells, []string{name, dash(r.ID), dash(r.Status), dash(r.IP), dash(r.Service), dash(age), planCell(r)})
 	}
-	fit(cells, width)
+	cells = fit(cells, width)
 	var b strings.Builder
-	widths := make([]int, len(header))
+	widths := make([]int, len(cells[0]))
 	for _, row := range cells {
 		for i, c := range row {
 			widths[i] = max(widths[i], len([]rune(c)))
@@ -145,7 +146,17 @@ func writeStatus(w io.Writer, rows []plan.Row, width int, now time.Time) error {
 		}
 		b.WriteString("\n")
 	}
-	_, err := io.WriteString(w, b.String())
+	text := b.String()
+	if width > 0 { // the last resort: cut what is still too wide
+		lines := strings.SplitAfter(text, "\n")
+		for i, l := range lines {
+			if rs := []rune(strings.TrimSuffix(l, "\n")); len(rs) > width {
+				lines[i] = string(rs[:width-1]) + "…\n"
+			}
+		}
+		text = strings.Join(lines, "")
+	}
+	_, err := io.WriteString(w, text)
 	return err
 }
 
@@ -164,40 +175,60 @@ func planCell(r plan.Row) string {
 	return fmt.Sprintf("%s %s", r.Action.Symbol(), r.Action)
 }
 
-// fit shortens the service (then the id) column until the table fits.
-func fit(cells [][]string, width int) {
+// fit makes the table fit into width, one step at a time until it does:
+// it shortens the service and the id (to 9 characters), leaves out the
+// service and the IP, shortens the plan, leaves out the age and the id;
+// writeStatus cuts what is still too wide.
+func fit(cells [][]string, width int) [][]string {
 	if width <= 0 {
-		return
+		return cells
 	}
-	total := func() int {
-		widths := make([]int, len(cells[0]))
+	widths := func() []int {
+		ws := make([]int, len(cells[0]))
 		for _, row := range cells {
 			for i, c := range row {
-				widths[i] = max(widths[i], len([]rune(c)))
+				ws[i] = max(ws[i], len([]rune(c)))
 			}
 		}
+		return ws
+	}
+	total := func() int {
 		n := 0
-		for _, w := range widths {
+		for _, w := range widths() {
 			n += w + 2
 		}
 		return n - 2
 	}
-	for _, col := range []int{4, 1, 6} { // service, id, plan
-		for total() > width {
-			longest := 0
-			for _, row := range cells[1:] {
-				longest = max(longest, len([]rune(row[col])))
-			}
+	col := func(name string) int { return slices.Index(cells[0], name) }
+	shorten := func(name string) {
+		for c := col(name); total() > width; {
+			longest := widths()[c]
 			if longest <= 9 {
-				break
+				return
 			}
 			for _, row := range cells[1:] {
-				if rs := []rune(row[col]); len(rs) >= longest {
-					row[col] = string(rs[:longest-2]) + "…"
+				if rs := []rune(row[c]); len(rs) >= longest {
+					row[c] = string(rs[:longest-2]) + "…"
 				}
 			}
 		}
 	}
+	drop := func(name string) {
+		if total() > width {
+			c := col(name)
+			for i, row := range cells {
+				cells[i] = slices.Delete(row, c, c+1)
+			}
+		}
+	}
+	shorten("SERVICE")
+	shorten("ID")
+	drop("SERVICE")
+	drop("IP")
+	shorten("PLAN")
+	drop("AGE")
+	drop("ID")
+	return cells
 }
 
 func dash(s string) string {

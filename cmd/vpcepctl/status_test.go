@@ -8,8 +8,9 @@ import (
 	"github.com/vpcepctl/vpcepctl/plan"
 )
 
-// TestStatusFitsWidth: on a terminal the table is shortened (service
-// first, then id) to fit the width; off a terminal nothing is cut.
+// TestStatusFitsWidth: on a terminal the table is shortened (service,
+// id, then plan cut; then service, IP, age and id left out) to fit the
+// width; off a terminal nothing is cut.
 func TestStatusFitsWidth(t *testing.T) {
 	now := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
 	rows := []plan.Row{
@@ -18,29 +19,33 @@ func TestStatusFitsWidth(t *testing.T) {
 		{Set: "payments", Name: "new", Declared: true, Service: "com.t-systems.otc.eu-de.obs", Action: plan.Create},
 		{Set: "payments", Name: "old", ID: "e50f2b7a-472f-4101-ac38-8073ef992959", Status: "accepted", Action: plan.Noop,
 			CreatedAt: now.Add(-72 * time.Hour)},
+		{Set: "ledger", Name: "ledger-reader", Declared: true, ID: "e971456b-3c4b-4f68-8e60-8b79f1a163a1", Status: "pendingAcceptance",
+			IP: "192.168.100.250", Service: "eu-de.ledger-api.5133655d-0e28-4090-b669-13f87b355c78", CreatedAt: now.Add(-time.Minute), Action: plan.Noop},
 	}
-	for _, width := range []int{0, 120, 80} {
+	for _, tt := range []struct {
+		width int
+		want  []string
+	}{
+		{0, []string{"eu-de.payments-api.2da0fe8f-5cb7-4d93-bb35-dc05334da1be", "undeclared (--prune deletes it)", "awaiting approval", "3h", "3d", "192.168.100.250"}},
+		{120, []string{"in sync", "+ create", "undeclared (--prune deletes it)", "3h", "3d", "ID", "IP"}},
+		{80, []string{"in sync", "+ create", "awaiting approval", "undeclared (--prune", "pendingAcceptance", "3d", "ID"}},
+		{50, []string{"in sync", "+ create", "pendingAcceptance"}},
+		{30, []string{"payments/checkout"}},
+	} {
 		var b strings.Builder
-		if err := writeStatus(&b, rows, width, now); err != nil {
+		if err := writeStatus(&b, rows, tt.width, now); err != nil {
 			t.Fatal(err)
 		}
 		out := b.String()
 		for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
-			if width > 0 && len([]rune(line)) > width {
-				t.Errorf("width %d: line of %d: %q", width, len([]rune(line)), line)
+			if tt.width > 0 && len([]rune(line)) > tt.width {
+				t.Errorf("width %d: line of %d: %q", tt.width, len([]rune(line)), line)
 			}
 		}
-		undeclared := "undeclared (--prune deletes it)"
-		if width == 80 { // the plan column is cut last, and is here
-			undeclared = "undeclared (…"
-		}
-		for _, want := range []string{"payments/checkout", "in sync", "+ create", undeclared, "3h", "3d"} {
+		for _, want := range append(tt.want, "ledger/ledger-reader", "SET/NAME") {
 			if !strings.Contains(out, want) {
-				t.Errorf("width %d: no %q in\n%s", width, want, out)
+				t.Errorf("width %d: no %q in\n%s", tt.width, want, out)
 			}
-		}
-		if width == 0 && !strings.Contains(out, "eu-de.payments-api.2da0fe8f-5cb7-4d93-bb35-dc05334da1be") {
-			t.Errorf("off a terminal the service is cut:\n%s", out)
 		}
 	}
 }
