@@ -26,6 +26,21 @@ const StdinName = "<stdin>"
 // path, an unreadable file or a directory without manifests a one-line
 // error naming the path.
 func Load(paths []string, stdin io.Reader) ([]*Manifest, error) {
+	ms, err := LoadPartial(paths, stdin)
+	if err != nil {
+		return nil, err
+	}
+	return ms, nil
+}
+
+// LoadPartial is Load for a caller that makes do with what can be read,
+// such as shell completion: it returns the manifests of every document
+// that parsed, with the error Load returns. Only a manifest's Set and its
+// endpoints' Names are to be relied on where there are problems: each is
+// either valid or "" (when what the file says is not). The documents of
+// a file after a YAML syntax error are missing, and so is every document
+// of a file that is not text.
+func LoadPartial(paths []string, stdin io.Reader) ([]*Manifest, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("no manifests given, want a file, a directory or - for stdin")
 	}
@@ -78,10 +93,7 @@ func Load(paths []string, stdin io.Reader) ([]*Manifest, error) {
 			load(file, data)
 		}
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return all, nil
+	return all, errors.Join(errs...)
 }
 
 // manifestFiles returns path if it is a file, or the manifest files under

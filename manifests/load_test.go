@@ -199,6 +199,41 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
+// LoadPartial returns what it could read beside the error; Load returns
+// nothing but the error.
+func TestLoadPartial(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"a_ok.yaml":          manifest("ok", "a", "b"),
+		"b_unknown_key.yaml": "version: 1\nset: keyed\nendpoints:\n  - name: x\n    vpcid: " + testVPC + "\n",
+		"c_bad_names.yaml":   manifest("not/a/set", "y") + "---\n" + manifest("named", "good", "no/good"),
+		"d_syntax.yaml":      manifest("before", "z") + "---\n" + "version: [1\n" + "---\n" + manifest("after", "z"),
+		"e_binary.yaml":      manifest("binary", "z") + "\x00",
+	})
+	names := func(ms []*Manifest) string {
+		var s []string
+		for _, m := range ms {
+			for _, e := range m.Endpoints {
+				s = append(s, e.Set+"/"+e.Name)
+			}
+		}
+		return strings.Join(s, ",")
+	}
+	ms, err := LoadPartial([]string{dir, filepath.Join(dir, "missing.yaml")}, nil)
+	if err == nil {
+		t.Fatalf("LoadPartial: no error, want the problems of the bad files")
+	}
+	if got, want := sets(ms), "ok,keyed,,named,before"; got != want {
+		t.Errorf("LoadPartial sets = %q, want %q", got, want)
+	}
+	if got, want := names(ms), "ok/a,ok/b,keyed/x,/y,named/good,named/,before/z"; got != want {
+		t.Errorf("LoadPartial names = %q, want %q", got, want)
+	}
+	if ms, err := Load([]string{dir}, nil); ms != nil || err == nil {
+		t.Errorf("Load = %d manifests, %v; want none and an error", len(ms), err)
+	}
+}
+
 func TestLoadNotExist(t *testing.T) {
 	_, err := Load([]string{filepath.Join(t.TempDir(), "nope")}, nil)
 	if !errors.Is(err, fs.ErrNotExist) {

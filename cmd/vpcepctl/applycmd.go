@@ -60,6 +60,7 @@ trouble), 3 invalid input or stale plan, 130/143 interrupted.`,
 			}
 			return nil
 		},
+		ValidArgsFunction: completePlanFile,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			planFile := ""
 			if len(args) == 1 {

@@ -277,7 +277,9 @@ OS_* variables, as for the OpenStack CLI.`,
 	pf.StringVar(&a.metricsOut, "metrics-file", "", "write metrics to this file (node_exporter textfile format) at the end of the run")
 	pf.DurationVar(&a.timeout, "timeout", 0, "stop the whole run after this long (as on SIGTERM: requests in flight get --grace, the report is written) and exit 1; 0: no limit")
 
-	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.showCommand(), a.statusCommand(), a.destroyCommand(), a.simCommand(), a.versionCommand())
+	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.showCommand(), a.statusCommand(), a.destroyCommand(),
+		a.simCommand(), a.versionCommand(), a.completionCommand())
+	a.registerCompletions(root)
 	return root
 }
 

@@ -27,6 +27,7 @@ the file only: no credentials, no request.`,
 			}
 			return nil
 		},
+		ValidArgsFunction: completePlanFile,
 		RunE: func(_ *cobra.Command, args []string) error {
 			if output != "text" && output != "json" {
 				return invalid(fmt.Errorf("--output %q: want text or json", output))
