@@ -30,7 +30,7 @@ func (s scope) keys() []string {
 	case ctxEndpoint:
 		return fieldKeys[:]
 	}
-	return []string{"Effect", "Action", "Resource"}
+	return statementKeys[:]
 }
 
 // unknownKey reports a key that is not valid in s: with the right place

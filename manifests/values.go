@@ -136,19 +136,21 @@ func (p *parser) policy(n *yaml.Node, label string) []PolicyStatement {
 	return out
 }
 
+// statementKeys are the keys of a policy statement, spelt as in the API.
+var statementKeys = [...]string{"Effect", "Action", "Resource"}
+
 func (p *parser) statement(n *yaml.Node, label string) PolicyStatement {
 	var st PolicyStatement
-	keys := [3]string{"Effect", "Action", "Resource"}
-	var seen [3]*yaml.Node
-	var hinted [3]bool
+	var seen [len(statementKeys)]*yaml.Node
+	var hinted [len(statementKeys)]bool
 	p.eachPair(n, func(k, v *yaml.Node, merged bool) {
 		key, ok := p.key(k)
 		if !ok {
 			return
 		}
-		i := slices.Index(keys[:], key)
+		i := slices.Index(statementKeys[:], key)
 		if i < 0 {
-			if j := slices.Index(keys[:], p.unknownKey(k, key, ctxStatement)); j >= 0 {
+			if j := slices.Index(statementKeys[:], p.unknownKey(k, key, ctxStatement)); j >= 0 {
 				hinted[j] = true
 			}
 			return
@@ -175,7 +177,7 @@ func (p *parser) statement(n *yaml.Node, label string) PolicyStatement {
 			st.Resource = p.nonEmptyStrings(v, l, "resources such as obs:*:*:*:*/*")
 		}
 	})
-	for i, key := range keys {
+	for i, key := range statementKeys {
 		if seen[i] == nil && !hinted[i] {
 			want := "Allow or Deny"
 			if i > 0 {
