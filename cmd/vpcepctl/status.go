@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -105,7 +106,7 @@ func (a *app) width() int {
 }
 
 // writeStatus writes the rows as a table, fitted into width (0: no
-// limit) by shortening the service and the id.
+// limit) by fit, and no line wider than width.
 func writeStatus(w io.Writer, rows []plan.Row, width int, now time.Time) error {
 	header := []string{"SET/NAME", "ID", "STATUS", "IP", "SERVICE", "AGE", "PLAN"}
 	cells := [][]string{header}
@@ -127,7 +128,8 @@ func writeStatus(w io.Writer, rows []plan.Row, width int, now time.Time) error {
 		}
 		cells = append(cells, []string{name, dash(r.ID), dash(r.Status), dash(r.IP), dash(r.Service), dash(age), planCell(r)})
 	}
-	fit(cells, width)
+	cells = fit(cells, width)
+	header = cells[0]
 	var b strings.Builder
 	widths := make([]int, len(header))
 	for _, row := range cells {
@@ -136,14 +138,19 @@ func writeStatus(w io.Writer, rows []plan.Row, width int, now time.Time) error {
 		}
 	}
 	for _, row := range cells {
+		var line strings.Builder
 		for i, c := range row {
 			if i == len(row)-1 {
-				b.WriteString(c)
+				line.WriteString(c)
 				break
 			}
-			b.WriteString(c + strings.Repeat(" ", widths[i]-len([]rune(c))+2))
+			line.WriteString(c + strings.Repeat(" ", widths[i]-len([]rune(c))+2))
 		}
-		b.WriteString("\n")
+		if rs := []rune(line.String()); width > 0 && len(rs) > width { // narrower than fit can make it
+			b.WriteString(string(rs[:max(width-1, 0)]) + "…\n")
+			continue
+		}
+		b.WriteString(line.String() + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -164,10 +171,14 @@ func planCell(r plan.Row) string {
 	return fmt.Sprintf("%s %s", r.Action.Symbol(), r.Action)
 }
 
-// fit shortens the service (then the id) column until the table fits.
-func fit(cells [][]string, width int) {
+// fit makes the table fit into width (0: no limit), in steps until it
+// does: it shortens the service, id and plan columns (to 9 runes, the
+// last one "…"), then leaves out the service, age and IP columns, then
+// shortens the status and set/name columns. It returns the cells left;
+// writeStatus cuts a line still too wide at the width.
+func fit(cells [][]string, width int) [][]string {
 	if width <= 0 {
-		return
+		return cells
 	}
 	total := func() int {
 		widths := make([]int, len(cells[0]))
@@ -182,22 +193,38 @@ func fit(cells [][]string, width int) {
 		}
 		return n - 2
 	}
-	for _, col := range []int{4, 1, 6} { // service, id, plan
-		for total() > width {
-			longest := 0
-			for _, row := range cells[1:] {
-				longest = max(longest, len([]rune(row[col])))
-			}
-			if longest <= 9 {
-				break
-			}
-			for _, row := range cells[1:] {
-				if rs := []rune(row[col]); len(rs) >= longest {
-					row[col] = string(rs[:longest-2]) + "…"
+	column := func(name string) int { return slices.Index(cells[0], name) }
+	shorten := func(names ...string) {
+		for _, name := range names {
+			col := column(name)
+			for total() > width {
+				longest := 0
+				for _, row := range cells[1:] {
+					longest = max(longest, len([]rune(row[col])))
+				}
+				if longest <= 9 {
+					break
+				}
+				for _, row := range cells[1:] {
+					if rs := []rune(row[col]); len(rs) >= longest {
+						row[col] = string(rs[:longest-2]) + "…"
+					}
 				}
 			}
 		}
 	}
+	shorten("SERVICE", "ID", "PLAN")
+	for _, name := range []string{"SERVICE", "AGE", "IP"} {
+		if total() <= width {
+			break
+		}
+		col := column(name)
+		for i, row := range cells {
+			cells[i] = slices.Delete(row, col, col+1)
+		}
+	}
+	shorten("STATUS", "SET/NAME")
+	return cells
 }
 
 func dash(s string) string {
