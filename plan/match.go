@@ -37,6 +37,13 @@ func (x *targetDiff) matchOwned(d *manifests.Endpoint, s *vpcep.Service) bool {
 	x.scope.Keys = append(x.scope.Keys, keyOf(s, d, gw))
 	if e := x.pick(x.nameless[d.Set], d, s); e != nil {
 		x.taken[e] = true
+		if x.p.named[x.t] == nil {
+			if x.p.named == nil {
+				x.p.named = map[Target]map[string]owner{}
+			}
+			x.p.named[x.t] = map[string]owner{}
+		}
+		x.p.named[x.t][e.ID] = owner{d.Set, d.Name}
 		if inShard {
 			x.add(renamed(compare(d, s, e, x.ownsService(s), x.opts), gw))
 		}

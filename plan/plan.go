@@ -325,6 +325,11 @@ type Plan struct {
 	Duplicates int `json:"-"`
 	// Warnings are printed with the plan (quota).
 	Warnings []string `json:"-"`
+
+	// named are, per target and by id, the endpoints of a set without a
+	// name tag that the plan matched to a declared name (and tags again):
+	// status shows each as that name's endpoint. Not in a plan file.
+	named map[Target]map[string]owner
 }
 
 // ErrStale says the endpoints changed since the plan was made.

@@ -257,7 +257,7 @@ var ErrNotOwned = errors.New("the plan file touches endpoints it does not own")
 // CheckChanges checks each change of a plan against its scope and the
 // endpoints observed now, before anything is sent (an edited file):
 //   - the change's set is one the plan declares for its target, and its
-//     name is in the plan's shard;
+//     name is in the plan's shard and taken in by its --set and --name;
 //   - a delete, replace or tag touches only an endpoint that carries the
 //     change's set tag and its name tag (a tag or replace may restore a
 //     missing name tag);
@@ -289,7 +289,7 @@ func (p *Plan) CheckChanges(observed map[Target][]vpcep.Endpoint) error {
 	for i := range p.Changes {
 		c := &p.Changes[i]
 		t := c.Target()
-		err := c.checkScope(scopes[t], shard)
+		err := c.checkScope(scopes[t], shard, &p.Scope)
 		if err == nil {
 			err = c.checkOwned(&p.Scope, byID[t])
 		}
@@ -304,8 +304,9 @@ func (p *Plan) CheckChanges(observed map[Target][]vpcep.Endpoint) error {
 }
 
 // checkScope reports a change outside the plan's scope: a set the plan
-// does not declare for the target, or a name outside its shard.
-func (c *Change) checkScope(ts *TargetScope, shard Shard) error {
+// does not declare for the target, a name outside its shard, or one its
+// targeting flags (--set, --name) do not take in.
+func (c *Change) checkScope(ts *TargetScope, shard Shard, sc *Scope) error {
 	if c.Action == Conflict || c.Action == Noop {
 		return nil
 	}
@@ -314,6 +315,16 @@ func (c *Change) checkScope(ts *TargetScope, shard Shard) error {
 	}
 	if !shard.Contains(c.ProjectID, c.Set, c.Name) {
 		return fmt.Errorf("%s/%s is not in the plan's shard %s", c.Set, c.Name, shard)
+	}
+	if !(Options{Sets: sc.OnlySets, Names: sc.OnlyNames}).Selects(c.Set, c.Name) {
+		var flags []string
+		for _, set := range sc.OnlySets {
+			flags = append(flags, "--set "+set)
+		}
+		for _, name := range sc.OnlyNames {
+			flags = append(flags, "--name "+name)
+		}
+		return fmt.Errorf("%s/%s is not in the plan's targeting (it was made with %s)", c.Set, c.Name, strings.Join(flags, " "))
 	}
 	return nil
 }

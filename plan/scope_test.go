@@ -340,3 +340,33 @@ func TestCheckChanges(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckChangesTargeting: a plan file made with --set or --name may
+// touch only what they take in, as it may touch only its shard: an edited
+// file that adds a change of another declared set (or name) is refused.
+func TestCheckChangesTargeting(t *testing.T) {
+	inputs := scenario()
+	full, err := Diff(inputs, Options{Prune: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := full.Changes[slices.IndexFunc(full.Changes, func(c Change) bool { return c.ID == "ep-old" })]
+	now := byTarget(inputs)
+	for _, opts := range []Options{
+		{Prune: true, Sets: []string{"retired"}},
+		{Prune: true, Names: []string{"retired/cache", "payments/app-ok"}},
+	} {
+		p, err := Diff(inputs, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.CheckChanges(now); err != nil {
+			t.Fatalf("%v: the plan as made: %v", opts, err)
+		}
+		p.Changes = append(p.Changes, old) // payments/app-old: declared set, pruned, not targeted
+		err = p.CheckChanges(now)
+		if !errors.Is(err, ErrNotOwned) || !strings.Contains(err.Error(), "payments/app-old is not in the plan's targeting") {
+			t.Errorf("%v: CheckChanges = %v, want ErrNotOwned naming payments/app-old", opts, err)
+		}
+	}
+}

@@ -33,8 +33,10 @@ type Row struct {
 
 // Status lists the rows of the inputs' declared sets (those p acts on:
 // in its shard and targets), sorted by target, set and name: each
-// declared endpoint, with the keeper of its name, and each owned endpoint
-// no longer declared (or without a name tag). p is Diff's plan of inputs.
+// declared endpoint, with the keeper of its name (or the endpoint of its
+// set without a name tag that the plan gives the name), and each owned
+// endpoint no longer declared (or without a name tag that no declared
+// name takes), each endpoint once. p is Diff's plan of inputs.
 func Status(inputs []Input, p *Plan, opts Options) []Row {
 	changes := map[string]*Change{}
 	for i := range p.Changes {
@@ -42,12 +44,12 @@ func Status(inputs []Input, p *Plan, opts Options) []Row {
 		if c.KeptID != "" { // a duplicate's delete: the row is the keeper's
 			continue
 		}
-		changes[c.ProjectID+"/"+c.Set+"/"+c.Name+"/"+c.ID] = c
-		changes[c.ProjectID+"/"+c.Set+"/"+c.Name] = c
+		changes[c.Region+"/"+c.ProjectID+"/"+c.Set+"/"+c.Name+"/"+c.ID] = c
+		changes[c.Region+"/"+c.ProjectID+"/"+c.Set+"/"+c.Name] = c
 	}
-	var rows []Row
+	rows := []Row{}
 	for _, in := range mergeInputs(inputs) {
-		rows = append(rows, statusOf(in, changes, opts)...)
+		rows = append(rows, statusOf(in, changes, p.named[in.Target], opts)...)
 	}
 	slices.SortFunc(rows, func(a, b Row) int {
 		return cmp.Or(compareTargets(Target{a.Region, a.ProjectID}, Target{b.Region, b.ProjectID}),
@@ -56,13 +58,15 @@ func Status(inputs []Input, p *Plan, opts Options) []Row {
 	return rows
 }
 
-// statusOf is the rows of one target.
-func statusOf(in Input, changes map[string]*Change, opts Options) []Row {
+// statusOf is the rows of one target; named are the endpoints without a
+// name tag that the plan matched to a declared name, by id.
+func statusOf(in Input, changes map[string]*Change, named map[string]owner, opts Options) []Row {
 	declared := map[string]bool{}
 	for _, s := range in.Sets {
 		declared[s] = true
 	}
 	byName := map[string][]*vpcep.Endpoint{}
+	renamed := map[owner]*vpcep.Endpoint{}
 	for i := range in.Observed {
 		e := &in.Observed[i]
 		set, ok := e.TagValue(manifests.TagSet)
@@ -70,11 +74,16 @@ func statusOf(in Input, changes map[string]*Change, opts Options) []Row {
 			continue
 		}
 		name, _ := e.TagValue(manifests.TagName)
-		byName[set+"/"+name] = append(byName[set+"/"+name], e)
+		if o, ok := named[e.ID]; ok && name == "" && o.set == set {
+			renamed[o] = e
+			continue
+		}
+		byName[set+"/"+name] = appendNew(byName[set+"/"+name], e)
 	}
+	prefix := in.Target.Region + "/" + in.Target.ProjectID + "/"
 	row := func(set, name string, e *vpcep.Endpoint, isDeclared bool) Row {
 		r := Row{Set: set, Name: name, Region: in.Target.Region, ProjectID: in.Target.ProjectID, Declared: isDeclared, Action: Noop}
-		key := in.Target.ProjectID + "/" + set + "/" + name
+		key := prefix + set + "/" + name
 		if e != nil {
 			r.ID, r.Status, r.IP, r.CreatedAt = e.ID, e.Status, e.IP, e.CreatedAt.Time
 			r.Service = serviceLabel(in.Services, e.EndpointServiceID, e.EndpointServiceName)
@@ -82,7 +91,7 @@ func statusOf(in Input, changes map[string]*Change, opts Options) []Row {
 		}
 		if c := changes[key]; c != nil {
 			r.Action, r.Reason = c.Action, c.Reason
-		} else if c := changes[in.Target.ProjectID+"/"+set+"/"+name]; c != nil && (e == nil || c.ID == "") {
+		} else if c := changes[prefix+set+"/"+name]; c != nil && (e == nil || c.ID == "") {
 			r.Action, r.Reason = c.Action, c.Reason
 		} else if !isDeclared {
 			r.Reason = "no longer declared; --prune deletes it"
@@ -97,7 +106,7 @@ func statusOf(in Input, changes map[string]*Change, opts Options) []Row {
 		}
 		es := byName[d.Set+"/"+d.Name]
 		delete(byName, d.Set+"/"+d.Name)
-		var keep *vpcep.Endpoint
+		keep := renamed[owner{d.Set, d.Name}]
 		if len(es) > 0 {
 			keep = slices.MinFunc(es, Keeper)
 		}

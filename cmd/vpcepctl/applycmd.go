@@ -50,7 +50,9 @@ apply asks for confirmation only when stdin is a terminal and neither --yes
 nor a plan file is given.
 
 Exit status: 0 all planned changes done, 1 some failed (or API/network
-trouble), 3 invalid input or stale plan, 130/143 interrupted.`,
+trouble), 3 invalid input or stale plan, 4 no failures, but conflicts remain
+(the declared state is not reached: a person or a flag must act), 130/143
+interrupted.`,
 		Example: `  vpcepctl apply -f examples/manifests --yes
   vpcepctl apply -f examples/manifests --yes --prune --rate 5 --report report.json
   vpcepctl plan -f examples/manifests --out plan.json && vpcepctl apply plan.json --yes`,

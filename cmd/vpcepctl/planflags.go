@@ -49,21 +49,20 @@ func (f *planFlags) registerTargeting(fs *pflag.FlagSet) {
 // checkTargets refuses --set and --name values that no manifest
 // declares: a mistyped name would plan nothing, silently.
 func checkTargets(o plan.Options, ms []*manifests.Manifest) error {
-	declared := map[string]bool{}
+	sets := map[string]bool{}
 	for _, m := range ms {
-		declared[m.Set] = true
-		for _, e := range m.Endpoints {
-			declared[e.Set+"/"+e.Name] = true
-		}
+		sets[m.Set] = true
 	}
 	for _, s := range o.Sets {
-		if !declared[s] {
+		if !sets[s] {
 			return invalid(fmt.Errorf("--set %s: no manifest declares that set", s))
 		}
 	}
 	for _, n := range o.Names {
+		// A name no manifest declares is fine in a declared set: an owned
+		// endpoint no longer declared (prune, destroy).
 		set, _, _ := strings.Cut(n, "/")
-		if !declared[n] && !declared[set] {
+		if !sets[set] {
 			return invalid(fmt.Errorf("--name %s: no manifest declares set %s", n, set))
 		}
 	}

@@ -106,7 +106,7 @@ func (a *app) width() int {
 }
 
 // writeStatus writes the rows as a table, fitted into width (0: no
-// limit) by shortening the service and the id.
+// limit) by fit, and no line wider than width.
 func writeStatus(w io.Writer, rows []plan.Row, width int, now time.Time) error {
 	header := []string{"SET/NAME", "ID", "STATUS", "IP", "SERVICE", "AGE", "PLAN"}
 	cells := [][]string{header}
@@ -137,26 +137,21 @@ func writeStatus(w io.Writer, rows []plan.Row, width int, now time.Time) error {
 		}
 	}
 	for _, row := range cells {
+		var line strings.Builder
 		for i, c := range row {
 			if i == len(row)-1 {
-				b.WriteString(c)
+				line.WriteString(c)
 				break
 			}
-			b.WriteString(c + strings.Repeat(" ", widths[i]-len([]rune(c))+2))
+			line.WriteString(c + strings.Repeat(" ", widths[i]-len([]rune(c))+2))
 		}
-		b.WriteString("\n")
-	}
-	text := b.String()
-	if width > 0 { // the last resort: cut what is still too wide
-		lines := strings.SplitAfter(text, "\n")
-		for i, l := range lines {
-			if rs := []rune(strings.TrimSuffix(l, "\n")); len(rs) > width {
-				lines[i] = string(rs[:width-1]) + "…\n"
-			}
+		if rs := []rune(line.String()); width > 0 && len(rs) > width { // narrower than fit can make it
+			b.WriteString(string(rs[:max(width-1, 0)]) + "…\n")
+			continue
 		}
-		text = strings.Join(lines, "")
+		b.WriteString(line.String() + "\n")
 	}
-	_, err := io.WriteString(w, text)
+	_, err := io.WriteString(w, b.String())
 	return err
 }
 

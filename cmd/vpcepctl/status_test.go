@@ -49,3 +49,37 @@ func TestStatusFitsWidth(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusFitsNarrowTerminals: the examples' endpoints (a set/name of 20,
+// pendingAcceptance, a port IP) on an 80-column terminal, and narrower
+// ones: no line is wider than the terminal, and each row keeps its
+// set/name.
+func TestStatusFitsNarrowTerminals(t *testing.T) {
+	now := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
+	rows := []plan.Row{
+		{Set: "ledger", Name: "ledger-reader", Declared: true, ID: "370d8920-fdc1-4bba-a048-d43cc61944b3", Status: "pendingAcceptance", IP: "10.0.0.10",
+			Service: "eu-de.ledger-api.5133655d-0e28-4090-b669-13f87b355c78", CreatedAt: now.Add(-time.Minute), Action: plan.Noop},
+		{Set: "payments", Name: "fraud-check", Declared: true, ID: "f4841d2b-ef87-4adb-aa58-5fee62730b80", Status: "accepted", IP: "192.168.0.25",
+			Service: "eu-de.payments-api.2da0fe8f-5cb7-4d93-bb35-dc05334da1be", CreatedAt: now.Add(-time.Minute), Action: plan.Noop},
+		{Set: "storage", Name: "obs-checkout", Declared: true, Service: "com.t-systems.otc.eu-de.obs", Action: plan.Create},
+	}
+	for _, width := range []int{80, 72, 60, 40} {
+		var b strings.Builder
+		if err := writeStatus(&b, rows, width, now); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+			if n := len([]rune(line)); n > width {
+				t.Errorf("width %d: line of %d: %q", width, n, line)
+			}
+		}
+		if width >= 60 {
+			for _, want := range []string{"ledger/ledger-reader", "payments/fraud-check", "storage/obs-checkout", "awaiting", "in sync", "+ create"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("width %d: no %q in\n%s", width, want, out)
+				}
+			}
+		}
+	}
+}
