@@ -16,11 +16,14 @@ import (
 
 // Row is one endpoint in the status view.
 type Row struct {
-	Set       string    `json:"set"`
-	Name      string    `json:"name"`
-	Region    string    `json:"region"`
-	ProjectID string    `json:"project_id"`
-	Declared  bool      `json:"declared"`
+	Set       string `json:"set"`
+	Name      string `json:"name"`
+	Region    string `json:"region"`
+	ProjectID string `json:"project_id"`
+	Declared  bool   `json:"declared"`
+	// Duplicate: another endpoint carries the name and is kept (the
+	// keeper rule); the plan deletes this one.
+	Duplicate bool      `json:"duplicate,omitempty"`
 	ID        string    `json:"id"`     // "" when none exists
 	Status    string    `json:"status"` // the endpoint's, "" when none exists
 	IP        string    `json:"ip"`
@@ -33,7 +36,7 @@ type Row struct {
 
 // Status lists the rows of the inputs' declared sets (those p acts on:
 // in its shard and targets), sorted by target, set and name: each
-// declared endpoint, with the keeper of its name (or the endpoint of its
+// declared endpoint, with the keeper of its name and then its duplicates (or the endpoint of its
 // set without a name tag that the plan gives the name), and each owned
 // endpoint no longer declared (or without a name tag that no declared
 // name takes), each endpoint once. p is Diff's plan of inputs.
@@ -41,7 +44,8 @@ func Status(inputs []Input, p *Plan, opts Options) []Row {
 	changes := map[string]*Change{}
 	for i := range p.Changes {
 		c := &p.Changes[i]
-		if c.KeptID != "" { // a duplicate's delete: the row is the keeper's
+		if c.KeptID != "" { // a duplicate's delete: its own row, by id
+			changes[c.Region+"/"+c.ProjectID+"/"+c.Set+"/"+c.Name+"/"+c.ID] = c
 			continue
 		}
 		changes[c.Region+"/"+c.ProjectID+"/"+c.Set+"/"+c.Name+"/"+c.ID] = c
@@ -53,7 +57,7 @@ func Status(inputs []Input, p *Plan, opts Options) []Row {
 	}
 	slices.SortFunc(rows, func(a, b Row) int {
 		return cmp.Or(compareTargets(Target{a.Region, a.ProjectID}, Target{b.Region, b.ProjectID}),
-			strings.Compare(a.Set, b.Set), strings.Compare(a.Name, b.Name), strings.Compare(a.ID, b.ID))
+			strings.Compare(a.Set, b.Set), strings.Compare(a.Name, b.Name), compareBool(a.Duplicate, b.Duplicate), strings.Compare(a.ID, b.ID))
 	})
 	return rows
 }
@@ -115,6 +119,13 @@ func statusOf(in Input, changes map[string]*Change, named map[string]owner, opts
 			r.Service = serviceLabel(in.Services, d.EndpointServiceID, d.EndpointServiceName)
 		}
 		rows = append(rows, r)
+		for _, e := range es {
+			if e != keep {
+				r := row(d.Set, d.Name, e, true)
+				r.Duplicate = true
+				rows = append(rows, r)
+			}
+		}
 	}
 	for k, es := range byName { // owned, no longer declared
 		set, name, _ := strings.Cut(k, "/")
@@ -136,4 +147,15 @@ func serviceLabel(services map[string]*vpcep.Service, id, name string) string {
 		}
 	}
 	return cmp.Or(name, id)
+}
+
+// compareBool orders false before true.
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }

@@ -94,3 +94,28 @@ func TestStatusTargetsApart(t *testing.T) {
 		t.Errorf("rows %+v, want eu-de p/a create, eu-nl p/a ep-nl unchanged", rows)
 	}
 }
+
+// TestStatusDuplicates: a declared name with duplicates is the keeper's
+// row (what the plan does to it), then a row for each duplicate, marked
+// and with the delete the plan makes of it.
+func TestStatusDuplicates(t *testing.T) {
+	rows := rowsOf(t, scenario(), Options{})
+	var dup []Row
+	for _, r := range rows {
+		if r.Set == "payments" && r.Name == "app-dup" {
+			dup = append(dup, r)
+		}
+	}
+	if len(dup) != 3 {
+		t.Fatalf("%d rows for payments/app-dup, want 3 (a keeper, 2 duplicates): %+v", len(dup), dup)
+	}
+	// The keeper is the oldest, ep-dup-3 (failed: the plan replaces it).
+	if k := dup[0]; k.ID != "ep-dup-3" || k.Duplicate || k.Action != Replace {
+		t.Errorf("first row %+v, want the keeper ep-dup-3, replaced", k)
+	}
+	for _, r := range dup[1:] {
+		if !r.Duplicate || r.Action != Delete || !r.Declared || r.ID == "ep-dup-3" {
+			t.Errorf("duplicate row %+v, want marked, with the delete", r)
+		}
+	}
+}

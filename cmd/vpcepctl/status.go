@@ -158,6 +158,8 @@ func writeStatus(w io.Writer, rows []plan.Row, width int, now time.Time) error {
 // planCell says what the plan does to a row.
 func planCell(r plan.Row) string {
 	switch {
+	case r.Duplicate && r.Action == plan.Delete:
+		return "- delete (duplicate)"
 	case !r.Declared && r.Action == plan.Noop:
 		return "undeclared (--prune deletes it)"
 	case r.Action == plan.Noop && r.Status == "pendingAcceptance":
