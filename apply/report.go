@@ -22,6 +22,9 @@ type Report struct {
 
 	// Interrupted is true when the run was stopped by its context.
 	Interrupted bool `json:"-"`
+	// Title starts the summary line: "Apply" when empty ("Destroy" for
+	// vpcepctl destroy).
+	Title string `json:"-"`
 }
 
 // ReportSummary counts results.
@@ -121,7 +124,11 @@ func (r *Report) WriteText(w io.Writer) error {
 func (r *Report) SummaryLine() string {
 	s := r.Summary
 	var b strings.Builder
-	fmt.Fprintf(&b, "Apply: %d succeeded, ", s.Succeeded)
+	title := r.Title
+	if title == "" {
+		title = "Apply"
+	}
+	fmt.Fprintf(&b, "%s: %d succeeded, ", title, s.Succeeded)
 	if s.AwaitingApproval > 0 {
 		fmt.Fprintf(&b, "%d awaiting approval, ", s.AwaitingApproval)
 	}

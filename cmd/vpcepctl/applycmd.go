@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -132,6 +133,9 @@ func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error
 		Progress:     prog.event,
 	})
 	prog.finish()
+	if command == "destroy" {
+		rep.Title = "Destroy"
+	}
 	err = a.writeReport(rep, f)
 	if err == nil {
 		err = applyOutcome(rep)
@@ -230,7 +234,7 @@ func (a *app) applyInput(f *applyFlags, planFile string) ([]*manifests.Manifest,
 func (a *app) writeReport(rep *apply.Report, f *applyFlags) error {
 	if a.logFormat == "json" {
 		s := rep.Summary
-		a.log.Info("apply finished", "succeeded", s.Succeeded, "awaiting_approval", s.AwaitingApproval, "failed", s.Failed,
+		a.log.Info(strings.ToLower(cmp.Or(rep.Title, "apply"))+" finished", "succeeded", s.Succeeded, "awaiting_approval", s.AwaitingApproval, "failed", s.Failed,
 			"skipped", s.Skipped, "conflicts", s.Conflicts, "took", rep.FinishedAt.Sub(rep.StartedAt).Round(time.Millisecond).String())
 	} else if err := rep.WriteText(a.stderr); err != nil {
 		return err
