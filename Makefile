@@ -49,11 +49,14 @@ examples-test:
 
 # Short fuzzing of the manifest loader and of the decoders of every API
 # answer (also run by ci).
-DECODERS    := FuzzDecodeList FuzzDecodeEndpoint FuzzDecodeService FuzzDecodeQuota FuzzDecodeToken
+DECODERS    := vpcep:FuzzDecodeList vpcep:FuzzDecodeEndpoint vpcep:FuzzDecodeService vpcep:FuzzDecodeQuota otc:FuzzDecodeToken
 fuzz:
 	$(GO) test ./manifests -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) -fuzzminimizetime 0
-	for f in $(DECODERS); do \
-		$(GO) test ./otc -run '^$$' -fuzz "^$$f\$$" -fuzztime 5s -fuzzminimizetime 0 || exit 1; \
+	for pf in $(DECODERS); do \
+		pkg=$${pf%%:*}; f=$${pf#*:}; \
+		out=$$($(GO) test ./$$pkg -run '^$$' -fuzz "^$$f\$$" -fuzztime 5s -fuzzminimizetime 0 2>&1); rc=$$?; \
+		echo "$$out"; [ $$rc -eq 0 ] || exit 1; \
+		if echo "$$out" | grep -q 'no fuzz tests to fuzz'; then echo "fuzz: no $$f in ./$$pkg"; exit 1; fi; \
 	done
 
 # One table of ratios (rate control, waits, connections) measured side by
