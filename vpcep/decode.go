@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 )
 
@@ -27,6 +28,11 @@ func NotDocument(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrNotDocument, fmt.Sprintf(format, args...))
 }
 
+// apiErrorCode is the shape of the API's error codes (EndPoint.0001,
+// APIGW.0301): only a code of that shape is repeated in an error, since
+// anything else in an answer may echo a secret.
+var apiErrorCode = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,31}\.[0-9]{3,5}$`)
+
 // DecodeObject unmarshals data, which must be a JSON object, into out. A
 // body that carries an error document with a 2xx status is named as such.
 func DecodeObject(what string, data []byte, out any) error {
@@ -41,7 +47,10 @@ func DecodeObject(what string, data []byte, out any) error {
 		ErrorCode string `json:"error_code"`
 	}
 	if json.Unmarshal(data, &probe) == nil && probe.ErrorCode != "" {
-		return NotDocument("an error document (%s) with a success status", Printable(probe.ErrorCode))
+		if apiErrorCode.MatchString(probe.ErrorCode) {
+			return NotDocument("an error document (%s) with a success status", probe.ErrorCode)
+		}
+		return NotDocument("an error document with a success status")
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return NotDocument("%s: %s", what, DescribeJSONError(err))
