@@ -93,7 +93,7 @@ func (a *app) runPlan(cmd *cobra.Command, f *planFlags, cf clientFlags) (err err
 		return rm.done(err, false)
 	}
 	if f.out != "" {
-		a.say(fmt.Sprintf("Saved the plan to %s. Apply exactly this plan with: vpcepctl apply %s --yes", f.out, shellQuote(f.out)))
+		a.say(fmt.Sprintf("Saved the plan to %s. Apply exactly this plan with: %s", f.out, applyLine(cmd, f.out)))
 	}
 	if f.detailedExitcode && p.Differs() {
 		return rm.done(&exitError{code: exitChanges}, true)

@@ -28,7 +28,7 @@ the file only: no credentials, no request.`,
 			return nil
 		},
 		ValidArgsFunction: completePlanFile,
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if output != "text" && output != "json" {
 				return invalid(fmt.Errorf("--output %q: want text or json", output))
 			}
@@ -42,7 +42,7 @@ the file only: no credentials, no request.`,
 			if err := a.printPlan(p, "text", a.stdout); err != nil {
 				return err
 			}
-			a.say(fmt.Sprintf("Made %s. Apply it with: vpcepctl apply %s --yes", madeWith(&p.Scope), shellQuote(args[0])))
+			a.say(fmt.Sprintf("Made %s. Apply it with: %s", madeWith(&p.Scope), applyLine(cmd, args[0])))
 			return nil
 		},
 	}
@@ -82,6 +82,27 @@ func madeWith(s *plan.Scope) string {
 }
 
 // shellQuote quotes s for a shell when it needs quotes.
+// applyLine is the command line that applies the plan file path: with
+// the global flags of this command line that say where to connect (a
+// plan made with --sim applies with --sim), and nothing secret.
+func applyLine(cmd *cobra.Command, path string) string {
+	words := []string{"vpcepctl"}
+	pf := cmd.Root().PersistentFlags()
+	for _, name := range []string{"sim", "sim-state", "cloud", "endpoint", "region", "project-id", "cacert", "insecure"} {
+		f := pf.Lookup(name)
+		switch {
+		case f == nil || !f.Changed:
+		case f.Value.Type() == "bool":
+			if f.Value.String() == "true" {
+				words = append(words, "--"+name)
+			}
+		default:
+			words = append(words, "--"+name, shellQuote(f.Value.String()))
+		}
+	}
+	return strings.Join(append(words, "apply", shellQuote(path), "--yes"), " ")
+}
+
 func shellQuote(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:@%+,", r))
