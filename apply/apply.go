@@ -36,6 +36,9 @@ type API interface {
 	ListEndpoints(ctx context.Context, opts otc.ListOptions) ([]vpcep.Endpoint, error)
 	TagAction(ctx context.Context, id, action string, tags []vpcep.Tag) (attempts int, err error)
 	AcceptConnection(ctx context.Context, serviceID, endpointID string) (attempts int, err error)
+	// OwnsService reports whether the project owns the endpoint service
+	// (asked when a created endpoint ends awaiting approval).
+	OwnsService(ctx context.Context, serviceID string) (bool, error)
 }
 
 // Options configure a run.
@@ -186,6 +189,11 @@ type run struct {
 	progressMu sync.Mutex // Progress calls one at a time, in order
 	counts     Counts
 	adopted    map[string]string // endpoint id -> set/name that adopted it in this run
+
+	// acceptCreated is the plan's --approve; owns caches OwnsService by target
+	// and service id (guarded by mu).
+	acceptCreated bool
+	owns          map[string]bool
 }
 
 // job is one change being executed.
@@ -235,7 +243,7 @@ func (a *Applier) Run(ctx context.Context, p *plan.Plan) *Report {
 	dispatch, stop := context.WithCancel(ctx)
 	defer stop()
 	r := &run{opts: o, ctx: ctx, work: work, dispatch: dispatch, stop: stop, rep: rep, targets: map[plan.Target]*target{},
-		adopted: map[string]string{}, counts: Counts{Total: len(p.Changes)}}
+		adopted: map[string]string{}, counts: Counts{Total: len(p.Changes)}, acceptCreated: p.Scope.Approve, owns: map[string]bool{}}
 	r.workers.SetLimit(o.Concurrency)
 
 	var pollWG sync.WaitGroup
@@ -366,6 +374,7 @@ func (r *run) execute(j *job) {
 	case plan.Create:
 		if r.create(j, r.dispatch) {
 			r.waitReady(j, "")
+			r.approveCreated(j, "")
 		}
 	case plan.Tag, plan.Adopt:
 		if c.Action == plan.Adopt && !r.claim(j) {
@@ -409,4 +418,5 @@ func (r *run) replace(j *job) {
 		return
 	}
 	r.waitReady(j, "replace: ")
+	r.approveCreated(j, "replace: ")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/plan"
@@ -197,11 +198,56 @@ func (r *run) approve(j *job) {
 		j.r.Error = "approve: no current endpoint in the plan"
 		return
 	}
+	r.accept(j, c.Current.EndpointServiceID, c.ID, "approve: ")
+}
+
+// approveCreated handles a created endpoint that ended awaiting the
+// approval of a service the same project owns: with --approve its
+// connection is accepted (and waited for) in this run; without, the
+// result says --approve would (the next plan shows it as a conflict that
+// names the flag, and the run exits 4 as it would then). Whether the
+// project owns the service is asked once per service; when it cannot be
+// told, the endpoint stays awaiting approval.
+func (r *run) approveCreated(j *job, prefix string) {
+	if j.r.Status != vpcep.StatusPendingAcceptance || j.r.Error != "" || j.c.Desired == nil {
+		return
+	}
+	svc := j.c.Desired.EndpointServiceID
+	key := j.tg.t.String() + "/" + strings.ToLower(svc)
+	r.mu.Lock()
+	owned, asked := r.owns[key]
+	r.mu.Unlock()
+	if !asked {
+		err := r.step(j, func(ctx context.Context) (err error) {
+			owned, err = j.tg.api.OwnsService(ctx, svc)
+			return err
+		})
+		if err != nil {
+			r.opts.Logger.Warn("cannot tell whether this project owns the endpoint service; the endpoint awaits approval",
+				"set", j.c.Set, "name", j.c.Name, "service", svc, "err", err)
+			return
+		}
+		r.mu.Lock()
+		r.owns[key] = owned
+		r.mu.Unlock()
+	}
+	switch {
+	case !owned:
+	case !r.acceptCreated:
+		j.r.ownApproval = true
+	default:
+		r.accept(j, svc, j.r.ID, prefix+"approve: ")
+	}
+}
+
+// accept accepts the connection of endpoint id to service svc and (with
+// --wait) waits until the endpoint is accepted.
+func (r *run) accept(j *job, svc, id, prefix string) {
 	err := r.step(j, func(ctx context.Context) error {
-		n, err := j.tg.api.AcceptConnection(ctx, c.Current.EndpointServiceID, c.ID)
+		n, err := j.tg.api.AcceptConnection(ctx, svc, id)
 		j.r.Attempts += n
 		if err != nil {
-			return fmt.Errorf("approve: %w", err)
+			return fmt.Errorf("%s%w", prefix, err)
 		}
 		return nil
 	})
@@ -218,13 +264,13 @@ func (r *run) approve(j *job) {
 		return
 	}
 	accepted := func(e *vpcep.Endpoint) bool { return e == nil || e.Status != vpcep.StatusPendingAcceptance }
-	ep, ok := r.wait(j, c.ID, "", r.dispatch, accepted, "approve: ")
+	ep, ok := r.wait(j, id, "", r.dispatch, accepted, prefix)
 	switch {
 	case !ok:
 	case ep == nil:
-		j.r.Status, j.r.Error = "", "approve: the endpoint is gone"
+		j.r.Status, j.r.Error = "", prefix+"the endpoint is gone"
 	case ep.Status != vpcep.StatusAccepted:
-		j.r.Status, j.r.Error = ep.Status, "approve: the endpoint is "+ep.Status+", not accepted"
+		j.r.Status, j.r.Error = ep.Status, prefix+"the endpoint is "+ep.Status+", not accepted"
 	default:
 		j.r.Status = ep.Status
 	}

@@ -39,6 +39,10 @@ type ReportSummary struct {
 	// Conflicts counts the skipped changes that were conflicts: declared
 	// state not reached, for a person or a flag to settle (exit 4).
 	Conflicts int `json:"-"`
+	// OwnApproval counts, of AwaitingApproval, the created endpoints of
+	// services the same project owns: --approve would have accepted them
+	// (exit 4, as the next plan's conflict).
+	OwnApproval int `json:"-"`
 }
 
 // Result is the outcome of one change.
@@ -57,6 +61,9 @@ type Result struct {
 	Reason   string `json:"-"`
 	skipped  bool
 	conflict bool // skipped: a conflict (planned, or met in the run)
+	// ownApproval: created, awaiting the approval of a service the same
+	// project owns, and no --approve.
+	ownApproval bool
 }
 
 // count sets the summary from the results.
@@ -68,6 +75,9 @@ func (r *Report) count() {
 			r.Summary.Succeeded++
 		case AwaitingApproval:
 			r.Summary.AwaitingApproval++
+			if res.ownApproval {
+				r.Summary.OwnApproval++
+			}
 		case Failed:
 			r.Summary.Failed++
 		default:
@@ -129,7 +139,10 @@ func (r *Report) SummaryLine() string {
 		title = "Apply"
 	}
 	fmt.Fprintf(&b, "%s: %d succeeded, ", title, s.Succeeded)
-	if s.AwaitingApproval > 0 {
+	switch {
+	case s.OwnApproval > 0:
+		fmt.Fprintf(&b, "%d awaiting approval (%d of a service this project owns: --approve accepts them), ", s.AwaitingApproval, s.OwnApproval)
+	case s.AwaitingApproval > 0:
 		fmt.Fprintf(&b, "%d awaiting approval, ", s.AwaitingApproval)
 	}
 	fmt.Fprintf(&b, "%d failed, %d skipped", s.Failed, s.Skipped)

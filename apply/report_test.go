@@ -172,6 +172,7 @@ func (instantAPI) TagAction(context.Context, string, string, []vpcep.Tag) (int, 
 }
 
 func (instantAPI) AcceptConnection(context.Context, string, string) (int, error) { return 1, nil }
+func (instantAPI) OwnsService(context.Context, string) (bool, error)             { return false, nil }
 
 // retryingAPI answers every delete and tag call after three HTTP attempts.
 type retryingAPI struct{ instantAPI }
@@ -262,5 +263,64 @@ func TestAdoptOnce(t *testing.T) {
 	}
 	if set != won.Set || !strings.Contains(lost.Error, "adopted by "+won.Set+"/x in this run") {
 		t.Errorf("endpoint tagged set %q, results %+v, %+v; want the winner's set and a conflict naming it", set, won, lost)
+	}
+}
+
+// failingOwns is an API that cannot tell who owns a service.
+type failingOwns struct{ API }
+
+func (failingOwns) OwnsService(context.Context, string) (bool, error) {
+	return false, errors.New("EndPoint.0001: internal error")
+}
+
+// TestCreatedOwnApproval: a created endpoint of a service the same
+// project owns that ends awaiting approval is accepted in the run with
+// --approve (one accept, ending accepted); without it, it stays awaiting
+// approval and is counted as needing --approve; when ownership cannot be
+// told, it only awaits approval. Another project's service asks once and
+// is left to its owner.
+func TestCreatedOwnApproval(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		approve     bool
+		failOwns    bool
+		status      string
+		own, accept int
+	}{
+		{"--approve", true, false, vpcep.StatusAccepted, 0, 1},
+		{"without --approve", false, false, vpcep.StatusPendingAcceptance, 1, 0},
+		{"ownership unknown", true, true, vpcep.StatusPendingAcceptance, 0, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newSimEnv(t, sim.Options{AcceptAfter: 20 * time.Millisecond}, clientOpts{})
+			ds := []*manifests.Endpoint{
+				{Set: "a", Name: "own", EndpointServiceID: sim.ServiceOwnApprovalID, VPCID: uuid(1, 1), SubnetID: uuid(2, 1), Tags: map[string]string{}},
+				{Set: "a", Name: "theirs", EndpointServiceID: sim.ServiceApprovalID, VPCID: uuid(1, 2), SubnetID: uuid(2, 2), Tags: map[string]string{}},
+			}
+			p := e.makePlan(t, ds, plan.Options{Approve: tt.approve})
+			clients := e.clients()
+			if tt.failOwns {
+				for k, c := range clients {
+					clients[k] = failingOwns{c}
+				}
+			}
+			rep := runFor(t, context.Background(), New(clients, fastOpts()), p, time.Minute)
+			byName := map[string]Result{}
+			for _, r := range rep.Results {
+				byName[r.Name] = r
+			}
+			if got := byName["own"]; got.Status != tt.status || got.Error != "" {
+				t.Errorf("own: %+v, want status %s", got, tt.status)
+			}
+			if got := byName["theirs"]; got.Status != vpcep.StatusPendingAcceptance || got.Error != "" {
+				t.Errorf("theirs: %+v, want pendingAcceptance", got)
+			}
+			if rep.Summary.OwnApproval != tt.own {
+				t.Errorf("summary %+v, want %d own approval(s)", rep.Summary, tt.own)
+			}
+			if n := e.sim.Requests("connection_action", "POST"); n != tt.accept {
+				t.Errorf("%d accept requests, want %d", n, tt.accept)
+			}
+		})
 	}
 }

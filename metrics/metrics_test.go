@@ -324,6 +324,7 @@ func (instantAPI) TagAction(context.Context, string, string, []vpcep.Tag) (int, 
 }
 
 func (instantAPI) AcceptConnection(context.Context, string, string) (int, error) { return 1, nil }
+func (instantAPI) OwnsService(context.Context, string) (bool, error)             { return false, nil }
 
 // TestMetricsChanges checks vpcepctl_changes_total as a run counts it:
 // one series per action and result, conflicts skipped.

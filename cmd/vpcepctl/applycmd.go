@@ -185,6 +185,9 @@ func applyOutcome(rep *apply.Report) error {
 		return nil
 	case rep.Summary.Failed > 0:
 		return &exitError{exitFailure, fmt.Errorf("%d of %d changes failed", rep.Summary.Failed, len(rep.Results))}
+	case rep.Summary.Conflicts == 0 && rep.Summary.OwnApproval > 0:
+		return &exitError{exitConflicts, fmt.Errorf("%d created endpoint(s) await the approval of a service this project owns: "+
+			"the declared state is not reached; --approve accepts them", rep.Summary.OwnApproval)}
 	case rep.Summary.Conflicts == 1:
 		return &exitError{exitConflicts, errors.New("1 conflict remains: the declared state is not reached; " +
 			"it needs a person or the flag its reason names (see the plan's ! line)")}
