@@ -4,13 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	xterm "golang.org/x/term"
 
 	"github.com/vpcepctl/vpcepctl/internal/term"
 	"github.com/vpcepctl/vpcepctl/plan"
@@ -94,16 +92,7 @@ func (a *app) runStatus(cmd *cobra.Command, f *planFlags, cf clientFlags) error 
 }
 
 // width is the terminal's width on stdout, 0 off a terminal.
-func (a *app) width() int {
-	if !term.IsTerminal(a.stdout) {
-		return 0
-	}
-	w, _, err := xterm.GetSize(int(os.Stdout.Fd()))
-	if err != nil {
-		return 0
-	}
-	return w
-}
+func (a *app) width() int { return term.Width(a.stdout) }
 
 // writeStatus writes the rows as a table, fitted into width (0: no
 // limit) by fit, and no line wider than width.

@@ -31,10 +31,44 @@ type StatusLine struct {
 	mu   sync.Mutex
 	w    io.Writer
 	line string
+	// Width is the terminal's width in columns (0: unknown); a line is
+	// cut to one less, since a line that wraps cannot be redrawn in place.
+	Width func() int
 }
 
-// NewStatusLine returns a status line on terminal w.
-func NewStatusLine(w io.Writer) *StatusLine { return &StatusLine{w: w} }
+// NewStatusLine returns a status line on terminal w, cut to its width.
+func NewStatusLine(w io.Writer) *StatusLine {
+	return &StatusLine{w: w, Width: func() int { return Width(w) }}
+}
+
+// Width returns the width of terminal f (as IsTerminal finds it), 0 when
+// it is not a terminal or cannot tell.
+func Width(f any) int {
+	if u, ok := f.(interface{ Unwrap() io.Writer }); ok {
+		f = u.Unwrap()
+	}
+	fh, ok := f.(*os.File)
+	if !ok {
+		return 0
+	}
+	w, _, err := term.GetSize(int(fh.Fd()))
+	if err != nil {
+		return 0
+	}
+	return w
+}
+
+// fit cuts line to width-1 columns (runes), with "…" at the end.
+func fit(line string, width int) string {
+	if width < 2 {
+		return line
+	}
+	rs := []rune(line)
+	if len(rs) < width {
+		return line
+	}
+	return string(rs[:width-2]) + "…"
+}
 
 func (s *StatusLine) Write(p []byte) (int, error) {
 	s.mu.Lock()
@@ -53,6 +87,9 @@ func (s *StatusLine) Write(p []byte) (int, error) {
 func (s *StatusLine) Set(line string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.Width != nil {
+		line = fit(line, s.Width())
+	}
 	_, _ = io.WriteString(s.w, "\r\x1b[K"+line)
 	s.line = line
 }
