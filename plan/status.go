@@ -93,11 +93,21 @@ func statusOf(in Input, changes map[string]*Change, named map[string]owner, opts
 			r.Service = serviceLabel(in.Services, e.EndpointServiceID, e.EndpointServiceName)
 			key += "/" + e.ID
 		}
-		if c := changes[key]; c != nil {
+		c := changes[key]
+		if c == nil {
+			if c = changes[prefix+set+"/"+name]; c != nil && e != nil && c.ID != "" {
+				c = nil // another endpoint's change
+			}
+		}
+		switch {
+		case c != nil:
 			r.Action, r.Reason = c.Action, c.Reason
-		} else if c := changes[prefix+set+"/"+name]; c != nil && (e == nil || c.ID == "") {
-			r.Action, r.Reason = c.Action, c.Reason
-		} else if !isDeclared {
+			if e == nil && c.Current != nil { // the unmanaged endpoint an adopt (or its conflict) is about
+				cur := c.Current
+				r.ID, r.Status, r.IP, r.CreatedAt = cur.ID, cur.Status, cur.IP, cur.CreatedAt.Time
+				r.Service = serviceLabel(in.Services, cur.EndpointServiceID, cur.EndpointServiceName)
+			}
+		case !isDeclared:
 			r.Reason = "no longer declared; --prune deletes it"
 		}
 		return r

@@ -119,3 +119,23 @@ func TestStatusDuplicates(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusAdoptShowsEndpoint: a declared endpoint that would adopt an
+// unmanaged one (or is a conflict about it) shows that endpoint's id and
+// status, as the plan names it.
+func TestStatusAdoptShowsEndpoint(t *testing.T) {
+	for _, opts := range []Options{{}, {Adopt: true}} {
+		rows := rowsOf(t, scenario(), opts)
+		i := slices.IndexFunc(rows, func(r Row) bool { return r.Set == "payments" && r.Name == "app-adopt" })
+		if i < 0 {
+			t.Fatalf("no row for payments/app-adopt")
+		}
+		want := Conflict
+		if opts.Adopt {
+			want = Adopt
+		}
+		if r := rows[i]; r.ID != "ep-unmanaged" || r.Status != vpcep.StatusAccepted || r.Action != want {
+			t.Errorf("adopt %v: row %+v, want ep-unmanaged, accepted, %s", opts.Adopt, r, want)
+		}
+	}
+}

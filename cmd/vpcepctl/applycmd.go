@@ -167,6 +167,8 @@ func (a *app) showPlan(p *plan.Plan, f *applyFlags, planFile, command string) er
 	}
 	switch {
 	case p.Summary.Changes() > 0:
+	case command == "destroy" && (len(p.Scope.OnlySets) > 0 || len(p.Scope.OnlyNames) > 0 || p.Scope.Shard != ""):
+		a.say("Nothing to destroy: the declared sets own no endpoints in the selection (--set, --name, --shard).")
 	case command == "destroy":
 		a.say("Nothing to destroy: the declared sets own no endpoints here.")
 	default:
@@ -283,10 +285,16 @@ func readPlanFile(path string) (*plan.Plan, error) {
 // confirm asks on a terminal: "Apply 3 changes?", or for destroy
 // "Destroy 3 endpoints?".
 func confirm(in io.Reader, out io.Writer, p *plan.Plan, command string) (bool, error) {
-	if command == "destroy" {
-		fmt.Fprintf(out, "Destroy %d endpoints? Only 'yes' is accepted: ", p.Summary.Changes())
-	} else {
-		fmt.Fprintf(out, "Apply %d changes? Only 'yes' is accepted: ", p.Summary.Changes())
+	n := p.Summary.Changes()
+	switch {
+	case command == "destroy" && n == 1:
+		fmt.Fprint(out, "Destroy 1 endpoint? Only 'yes' is accepted: ")
+	case command == "destroy":
+		fmt.Fprintf(out, "Destroy %d endpoints? Only 'yes' is accepted: ", n)
+	case n == 1:
+		fmt.Fprint(out, "Apply 1 change? Only 'yes' is accepted: ")
+	default:
+		fmt.Fprintf(out, "Apply %d changes? Only 'yes' is accepted: ", n)
 	}
 	line, err := bufio.NewReader(in).ReadString('\n')
 	if err != nil && line == "" {

@@ -30,3 +30,23 @@ func TestConfirm(t *testing.T) {
 		}
 	}
 }
+
+// TestConfirmWording: the question counts in the right number.
+func TestConfirmWording(t *testing.T) {
+	for _, tt := range []struct {
+		command string
+		n       int
+		want    string
+	}{
+		{"apply", 1, "Apply 1 change? "},
+		{"apply", 2, "Apply 2 changes? "},
+		{"destroy", 1, "Destroy 1 endpoint? "},
+		{"destroy", 3, "Destroy 3 endpoints? "},
+	} {
+		var out strings.Builder
+		_, _ = confirm(strings.NewReader("no\n"), &out, &plan.Plan{Summary: plan.Summary{Delete: tt.n}}, tt.command)
+		if !strings.HasPrefix(out.String(), tt.want) {
+			t.Errorf("%s of %d: %q, want %q", tt.command, tt.n, out.String(), tt.want)
+		}
+	}
+}

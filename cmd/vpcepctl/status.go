@@ -117,7 +117,14 @@ func writeStatus(w io.Writer, rows []plan.Row, width int, now time.Time) error {
 		}
 		cells = append(cells, []string{name, dash(r.ID), dash(r.Status), dash(r.IP), dash(r.Service), dash(age), planCell(r)})
 	}
+	all := slices.Clone(header) // fit deletes from cells[0], which is header
 	cells = fit(cells, width)
+	var left []string // the columns fit left out
+	for _, h := range all {
+		if !slices.Contains(cells[0], h) {
+			left = append(left, h)
+		}
+	}
 	var b strings.Builder
 	widths := make([]int, len(cells[0]))
 	for _, row := range cells {
@@ -134,14 +141,21 @@ func writeStatus(w io.Writer, rows []plan.Row, width int, now time.Time) error {
 			}
 			line.WriteString(c + strings.Repeat(" ", widths[i]-len([]rune(c))+2))
 		}
-		if rs := []rune(line.String()); width > 0 && len(rs) > width { // narrower than fit can make it
-			b.WriteString(string(rs[:max(width-1, 0)]) + "…\n")
-			continue
-		}
-		b.WriteString(line.String() + "\n")
+		b.WriteString(fitLine(line.String(), width) + "\n") // cut: narrower than fit can make it
+	}
+	if len(left) > 0 {
+		b.WriteString(fitLine(fmt.Sprintf("(%s left out to fit %d columns; -o json shows every field)", strings.Join(left, ", "), width), width) + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// fitLine cuts s to width runes.
+func fitLine(s string, width int) string {
+	if rs := []rune(s); width > 0 && len(rs) > width {
+		return string(rs[:max(width-1, 0)]) + "…"
+	}
+	return s
 }
 
 // planCell says what the plan does to a row.

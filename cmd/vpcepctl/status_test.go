@@ -28,8 +28,9 @@ func TestStatusFitsWidth(t *testing.T) {
 	}{
 		{0, []string{"eu-de.payments-api.2da0fe8f-5cb7-4d93-bb35-dc05334da1be", "undeclared (--prune deletes it)", "awaiting approval", "3h", "3d", "192.168.100.250"}},
 		{120, []string{"in sync", "+ create", "undeclared (--prune deletes it)", "3h", "3d", "ID", "IP"}},
-		{80, []string{"in sync", "+ create", "awaiting approval", "undeclared (--prune", "pendingAcceptance", "3d", "ID"}},
-		{50, []string{"in sync", "+ create", "pendingAcceptance"}},
+		{80, []string{"in sync", "+ create", "awaiting approval", "undeclared (--prune", "pendingAcceptance", "3d", "ID",
+			"(IP, SERVICE left out to fit 80 columns; -o json shows every field)"}},
+		{50, []string{"in sync", "+ create", "pendingAcceptance", "(ID, IP, SERVICE, AGE left out to fit 50 columns;…"}},
 		{30, []string{"payments/checkout"}},
 	} {
 		var b strings.Builder
