@@ -312,14 +312,13 @@ type Plan struct {
 	Observed []Digest `json:"observed"`
 
 	// Unpruned counts owned endpoints that --prune would delete (no longer
-	// declared). Like Warnings it is advice for the person reading the
-	// plan, not part of the JSON document: a plan read back from a file
-	// has neither.
-	Unpruned int `json:"-"`
+	// declared); the text says so under the plan. It is in the document
+	// (when not 0) so that show prints a plan file as plan printed it.
+	Unpruned int `json:"unpruned,omitempty"`
 	// AwaitingApproval counts the unchanged endpoints in status
 	// pendingAcceptance: in place, but the service owner has not approved
-	// them (the text says so under the plan).
-	AwaitingApproval int `json:"-"`
+	// them (the text says so under the plan; in the document as Unpruned).
+	AwaitingApproval int `json:"awaiting_approval,omitempty"`
 	// Duplicates counts the endpoints planned for deletion as duplicates
 	// of a name (metrics).
 	Duplicates int `json:"-"`
