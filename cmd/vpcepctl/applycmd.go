@@ -225,6 +225,9 @@ func (a *app) applyInput(f *applyFlags, planFile string) ([]*manifests.Manifest,
 	if err == nil {
 		err = checkTargets(opts, ms)
 	}
+	if err == nil {
+		a.warnUndeclared(opts, ms)
+	}
 	return ms, nil, opts, err
 }
 

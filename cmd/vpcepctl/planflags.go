@@ -55,18 +55,40 @@ func checkTargets(o plan.Options, ms []*manifests.Manifest) error {
 	}
 	for _, s := range o.Sets {
 		if !sets[s] {
-			return invalid(fmt.Errorf("--set %s: no manifest declares that set", s))
+			hint := ""
+			if strings.Contains(s, "/") {
+				hint = "; to pick one endpoint, use --name " + s
+			}
+			return invalid(fmt.Errorf("--set %s: no manifest declares that set%s", s, hint))
 		}
 	}
 	for _, n := range o.Names {
 		// A name no manifest declares is fine in a declared set: an owned
-		// endpoint no longer declared (prune, destroy).
+		// endpoint no longer declared (prune, destroy). warnUndeclared
+		// says so.
 		set, _, _ := strings.Cut(n, "/")
 		if !sets[set] {
 			return invalid(fmt.Errorf("--name %s: no manifest declares set %s", n, set))
 		}
 	}
 	return nil
+}
+
+// warnUndeclared warns of each --name that no manifest declares (in a
+// declared set, or checkTargets refuses it): it is taken, since it may
+// name an owned endpoint no longer declared, but it may be a typo.
+func (a *app) warnUndeclared(o plan.Options, ms []*manifests.Manifest) {
+	declared := map[string]bool{}
+	for _, m := range ms {
+		for _, e := range m.Endpoints {
+			declared[e.Set+"/"+e.Name] = true
+		}
+	}
+	for _, n := range o.Names {
+		if !declared[n] {
+			a.warn(fmt.Sprintf("--name %s: no manifest declares it; only an owned endpoint of that name no longer declared can match", n))
+		}
+	}
 }
 
 func (a *app) planOptions(f *planFlags) (plan.Options, error) {
