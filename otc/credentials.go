@@ -109,8 +109,9 @@ func (c Credentials) Validate() error {
 		return configErrorf("credentials: %s", strings.Join(tried, "; "))
 	}
 	return configErrorf("credentials: none found; set OS_CLOUD (an entry of clouds.yaml), " +
-		"or OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_USER_DOMAIN_NAME and OS_PROJECT_ID (password), " +
-		"or OS_AUTH_TOKEN with --endpoint (token), or OS_ACCESS_KEY and OS_SECRET_KEY (AK/SK)")
+		"or OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_USER_DOMAIN_NAME and OS_PROJECT_ID or OS_PROJECT_NAME (password), " +
+		"or OS_AUTH_TOKEN with --endpoint (token), or OS_ACCESS_KEY and OS_SECRET_KEY (AK/SK); " +
+		"or try vpcepctl with --sim, against its built-in simulator")
 }
 
 // passwordMissing names the variables password authentication lacks.

@@ -15,8 +15,9 @@ func TestCredentialsMissing(t *testing.T) {
 	const (
 		password = "credentials: password authentication needs "
 		none     = "credentials: none found; set OS_CLOUD (an entry of clouds.yaml), " +
-			"or OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_USER_DOMAIN_NAME and OS_PROJECT_ID (password), " +
-			"or OS_AUTH_TOKEN with --endpoint (token), or OS_ACCESS_KEY and OS_SECRET_KEY (AK/SK)"
+			"or OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_USER_DOMAIN_NAME and OS_PROJECT_ID or OS_PROJECT_NAME (password), " +
+			"or OS_AUTH_TOKEN with --endpoint (token), or OS_ACCESS_KEY and OS_SECRET_KEY (AK/SK); " +
+			"or try vpcepctl with --sim, against its built-in simulator"
 	)
 	tests := []struct {
 		name  string

@@ -331,5 +331,7 @@ type Plan struct {
 	named map[Target]map[string]owner
 }
 
-// ErrStale says the endpoints changed since the plan was made.
-var ErrStale = errors.New("plan is stale: the endpoints changed since it was made; run plan again")
+// ErrStale says the endpoints changed since the plan was made (or its
+// file was edited). CheckFresh wraps it in the error that says what
+// changed.
+var ErrStale = errors.New("plan is stale")

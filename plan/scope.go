@@ -194,7 +194,8 @@ func statusClass(s string) string {
 
 // CheckFresh compares a plan with the endpoints observed now. It returns
 // nil when the fingerprint still matches, and otherwise an error wrapping
-// ErrStale that names what changed (at most a few endpoints).
+// ErrStale, one sentence that names what changed (at most a few
+// endpoints) and ends "run plan again".
 func (p *Plan) CheckFresh(observed map[Target][]vpcep.Endpoint) error {
 	fp, now := Fingerprint(&p.Scope, observed)
 	if fp == p.Fingerprint {
@@ -227,13 +228,17 @@ func (p *Plan) CheckFresh(observed map[Target][]vpcep.Endpoint) error {
 		}
 	}
 	if len(what) == 0 {
-		return fmt.Errorf("%w: the plan file's scope or fingerprint was edited", ErrStale)
+		return fmt.Errorf("%w: the plan file's scope or fingerprint was edited; run plan again", ErrStale)
 	}
 	n := len(what)
 	if n > 5 {
 		what = append(what[:5], fmt.Sprintf("and %d more", n-5))
 	}
-	return fmt.Errorf("%w: %d endpoint(s) changed since it was made: %s", ErrStale, n, strings.Join(what, "; "))
+	endpoints := "endpoints"
+	if n == 1 {
+		endpoints = "endpoint"
+	}
+	return fmt.Errorf("%w: %d %s changed since it was made: %s; run plan again", ErrStale, n, endpoints, strings.Join(what, ", "))
 }
 
 // describe names an endpoint by id and, when it has them, set and name.
@@ -294,7 +299,11 @@ func (p *Plan) CheckChanges(observed map[Target][]vpcep.Endpoint) error {
 			err = c.checkOwned(&p.Scope, byID[t])
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("changes[%d] (%s %s/%s %s): %w", i, c.Action, c.Set, c.Name, c.ID, err))
+			what := fmt.Sprintf("%s %s/%s", c.Action, c.Set, c.Name)
+			if c.ID != "" {
+				what += " " + c.ID
+			}
+			errs = append(errs, fmt.Errorf("changes[%d] (%s): %w", i, what, err))
 		}
 	}
 	if len(errs) > 0 {
@@ -324,7 +333,7 @@ func (c *Change) checkScope(ts *TargetScope, shard Shard, sc *Scope) error {
 		for _, name := range sc.OnlyNames {
 			flags = append(flags, "--name "+name)
 		}
-		return fmt.Errorf("%s/%s is not in the plan's targeting (it was made with %s)", c.Set, c.Name, strings.Join(flags, " "))
+		return fmt.Errorf("%s/%s is outside the plan's --set/--name (it was made with %s)", c.Set, c.Name, strings.Join(flags, " "))
 	}
 	return nil
 }

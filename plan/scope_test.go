@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"errors"
+	"fmt"
 	"math/rand"
 	"slices"
 	"strings"
@@ -226,10 +227,10 @@ func TestStalePlan(t *testing.T) {
 	if !errors.Is(err, ErrStale) {
 		t.Fatalf("changed endpoints: %v, want ErrStale", err)
 	}
-	for _, want := range []string{"3 endpoint(s) changed", "new ep-new (payments/app-x)", "ep-ok (payments/app-ok) changed status or tags", "ep-old is gone"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("stale error %q does not say %q", err, want)
-		}
+	const want = "plan is stale: 3 endpoints changed since it was made: new ep-new (payments/app-x), " +
+		"ep-ok (payments/app-ok) changed status or tags, ep-old is gone; run plan again"
+	if err.Error() != want {
+		t.Errorf("stale error:\n%s\nwant one sentence:\n%s", err, want)
 	}
 	// The plan is applied; applying it again is refused.
 	if err := saved.CheckFresh(byTarget(applyModel(inputs, p))); !errors.Is(err, ErrStale) {
@@ -351,22 +352,34 @@ func TestCheckChangesTargeting(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := full.Changes[slices.IndexFunc(full.Changes, func(c Change) bool { return c.ID == "ep-old" })]
+	create := full.Changes[slices.IndexFunc(full.Changes, func(c Change) bool { return c.Action == Create && c.Name == "app-new" })]
 	now := byTarget(inputs)
-	for _, opts := range []Options{
-		{Prune: true, Sets: []string{"retired"}},
-		{Prune: true, Names: []string{"retired/cache", "payments/app-ok"}},
+	for _, tt := range []struct {
+		opts Options
+		with string
+	}{
+		{Options{Prune: true, Sets: []string{"retired"}}, "--set retired"},
+		{Options{Prune: true, Names: []string{"retired/cache", "payments/app-ok"}}, "--name payments/app-ok --name retired/cache"},
 	} {
-		p, err := Diff(inputs, opts)
+		p, err := Diff(inputs, tt.opts)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := p.CheckChanges(now); err != nil {
-			t.Fatalf("%v: the plan as made: %v", opts, err)
+			t.Fatalf("%v: the plan as made: %v", tt.opts, err)
 		}
-		p.Changes = append(p.Changes, old) // payments/app-old: declared set, pruned, not targeted
+		n := len(p.Changes)
+		// payments/app-old: declared set, pruned, not targeted; and a
+		// create (no id yet) of a declared name, not targeted.
+		p.Changes = append(p.Changes, old, create)
 		err = p.CheckChanges(now)
-		if !errors.Is(err, ErrNotOwned) || !strings.Contains(err.Error(), "payments/app-old is not in the plan's targeting") {
-			t.Errorf("%v: CheckChanges = %v, want ErrNotOwned naming payments/app-old", opts, err)
+		for _, want := range []string{
+			fmt.Sprintf("\nchanges[%d] (delete payments/app-old ep-old): payments/app-old is outside the plan's --set/--name (it was made with %s)\n", n, tt.with),
+			fmt.Sprintf("\nchanges[%d] (create payments/app-new): payments/app-new is outside the plan's --set/--name (it was made with %s)", n+1, tt.with),
+		} {
+			if !errors.Is(err, ErrNotOwned) || !strings.Contains(err.Error()+"\n", want) {
+				t.Errorf("%v: CheckChanges = %v\nwant ErrNotOwned with the line %q", tt.opts, err, want)
+			}
 		}
 	}
 }

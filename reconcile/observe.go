@@ -276,7 +276,7 @@ func (s *Session) Recheck(ctx context.Context, p *plan.Plan) (*plan.Plan, error)
 		return nil, err
 	}
 	if err := p.CheckFresh(observed); err != nil {
-		return nil, fmt.Errorf("%w; run plan again", err)
+		return nil, err
 	}
 	if err := p.CheckChanges(observed); err != nil {
 		return nil, err

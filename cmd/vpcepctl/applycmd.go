@@ -220,7 +220,7 @@ func (a *app) applyInput(f *applyFlags, planFile string) ([]*manifests.Manifest,
 		return nil, nil, opts, invalid(errors.New("give either -f manifests or a plan file, not both"))
 	}
 	if planFile != "" {
-		saved, err := readPlanFile(planFile)
+		saved, err := readPlanFile(planFile, "apply")
 		if err == nil {
 			err = saved.Scope.Check(opts)
 		}
@@ -229,6 +229,9 @@ func (a *app) applyInput(f *applyFlags, planFile string) ([]*manifests.Manifest,
 	ms, err := a.loadManifests(f.files)
 	if err == nil {
 		err = checkTargets(opts, ms)
+	}
+	if err == nil {
+		a.warnUndeclared(opts, ms)
 	}
 	return ms, nil, opts, err
 }
@@ -265,17 +268,26 @@ func (a *app) writeReport(rep *apply.Report, f *applyFlags) error {
 	return nil
 }
 
-func readPlanFile(path string) (*plan.Plan, error) {
+// readPlanFile reads the plan file of apply or show (command). Given
+// manifests instead, a YAML file or a directory, it says how command's
+// user gives those.
+func readPlanFile(path, command string) (*plan.Plan, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, invalid(fmt.Errorf("plan file: %w", err))
 	}
 	defer fh.Close()
+	hint := "; to apply manifests, give them with -f " + shellQuote(path)
+	if command == "show" {
+		hint = "; to see the plan of manifests, run vpcepctl plan -f " + shellQuote(path)
+	}
+	if fi, err := fh.Stat(); err == nil && fi.IsDir() {
+		return nil, invalid(fmt.Errorf("%s is a directory, not a plan file%s", path, hint))
+	}
 	p, err := plan.Read(fh)
 	if err != nil {
-		hint := ""
-		if ext := strings.ToLower(filepath.Ext(path)); ext == ".yaml" || ext == ".yml" {
-			hint = "; to apply manifests, give them with -f " + path
+		if ext := strings.ToLower(filepath.Ext(path)); ext != ".yaml" && ext != ".yml" {
+			hint = ""
 		}
 		return nil, invalid(fmt.Errorf("%s: %w%s", path, err, hint))
 	}

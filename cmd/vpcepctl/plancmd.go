@@ -75,6 +75,7 @@ func (a *app) runPlan(cmd *cobra.Command, f *planFlags, cf clientFlags) (err err
 	if err != nil {
 		return rm.done(err, false)
 	}
+	a.warnUndeclared(opts, ms)
 	rm.group("plan", ms, nil, opts)
 	p, err := a.plan(cmd, rm, ms, opts, cf)
 	if err != nil {

@@ -32,7 +32,7 @@ type planFlags struct {
 func (f *planFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVarP(&f.files, "filename", "f", nil, "manifest file, directory (recursive *.yaml, *.yml) or - for stdin; repeatable")
 	fs.BoolVar(&f.adopt, "adopt", false, "take over unmanaged endpoints that match a desired one (same service and VPC, and subnet for interface services)")
-	fs.BoolVar(&f.prune, "prune", false, "delete owned endpoints no longer declared, and duplicates")
+	fs.BoolVar(&f.prune, "prune", false, "delete owned endpoints no longer declared (duplicates are deleted without it)")
 	fs.BoolVar(&f.allowReplace, "allow-replace", false, "replace owned endpoints whose immutable fields drifted (delete, then create)")
 	fs.BoolVar(&f.approve, "approve", false, "accept the connections of owned endpoints awaiting approval (pendingAcceptance) where the same project owns the endpoint service")
 	f.registerTargeting(fs)
@@ -42,7 +42,7 @@ func (f *planFlags) register(fs *pflag.FlagSet) {
 // registerTargeting registers --shard, --set and --name.
 func (f *planFlags) registerTargeting(fs *pflag.FlagSet) {
 	fs.StringVar(&f.shard, "shard", "", "I/N: only endpoints whose hash of project_id/set/name modulo N is I (default $JOB_COMPLETION_INDEX/$VPCEPCTL_SHARDS)")
-	fs.StringArrayVar(&f.sets, "set", nil, "act only on the endpoints of set NAME (prune and adopt too); repeatable, adds to --name")
+	fs.StringArrayVar(&f.sets, "set", nil, "act only on the endpoints of set NAME (prune and adopt only inside); repeatable, adds to --name")
 	fs.StringArrayVar(&f.names, "name", nil, "act only on the endpoint SET/NAME; repeatable, adds to --set")
 }
 
@@ -55,18 +55,40 @@ func checkTargets(o plan.Options, ms []*manifests.Manifest) error {
 	}
 	for _, s := range o.Sets {
 		if !sets[s] {
-			return invalid(fmt.Errorf("--set %s: no manifest declares that set", s))
+			hint := ""
+			if strings.Contains(s, "/") {
+				hint = "; to pick one endpoint, use --name " + s
+			}
+			return invalid(fmt.Errorf("--set %s: no manifest declares that set%s", s, hint))
 		}
 	}
 	for _, n := range o.Names {
 		// A name no manifest declares is fine in a declared set: an owned
-		// endpoint no longer declared (prune, destroy).
+		// endpoint no longer declared (prune, destroy). warnUndeclared
+		// says so.
 		set, _, _ := strings.Cut(n, "/")
 		if !sets[set] {
 			return invalid(fmt.Errorf("--name %s: no manifest declares set %s", n, set))
 		}
 	}
 	return nil
+}
+
+// warnUndeclared warns of each --name that no manifest declares (in a
+// declared set, or checkTargets refuses it): it is taken, since it may
+// name an owned endpoint no longer declared, but it may be a typo.
+func (a *app) warnUndeclared(o plan.Options, ms []*manifests.Manifest) {
+	declared := map[string]bool{}
+	for _, m := range ms {
+		for _, e := range m.Endpoints {
+			declared[e.Set+"/"+e.Name] = true
+		}
+	}
+	for _, n := range o.Names {
+		if !declared[n] {
+			a.warn(fmt.Sprintf("--name %s: no manifest declares it; only an owned endpoint of that name no longer declared can match", n))
+		}
+	}
 }
 
 func (a *app) planOptions(f *planFlags) (plan.Options, error) {

@@ -32,7 +32,7 @@ the file only: no credentials, no request.`,
 			if output != "text" && output != "json" {
 				return invalid(fmt.Errorf("--output %q: want text or json", output))
 			}
-			p, err := readPlanFile(args[0])
+			p, err := readPlanFile(args[0], "show")
 			if err != nil {
 				return err
 			}

@@ -238,9 +238,12 @@ func dash(s string) string {
 	return s
 }
 
-// shortAge is an age as kubectl shows it: 45s, 12m, 3h, 20d.
+// shortAge is an age as kubectl shows it: 45s, 12m, 3h, 20d. An age
+// below zero (created_at ahead of the local clock) shows as 0s.
 func shortAge(d time.Duration) string {
 	switch {
+	case d < 0:
+		return "0s"
 	case d < time.Minute:
 		return fmt.Sprintf("%ds", int(d.Seconds()))
 	case d < time.Hour:

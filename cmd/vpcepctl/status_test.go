@@ -51,6 +51,28 @@ func TestStatusFitsWidth(t *testing.T) {
 	}
 }
 
+// TestShortAge: ages as kubectl shows them; a created_at ahead of the
+// local clock (skew) is 0s, not a negative age.
+func TestShortAge(t *testing.T) {
+	for _, tt := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{-177 * time.Second, "0s"},
+		{-500 * time.Millisecond, "0s"},
+		{0, "0s"},
+		{45 * time.Second, "45s"},
+		{12*time.Minute + 30*time.Second, "12m"},
+		{3 * time.Hour, "3h"},
+		{47 * time.Hour, "47h"},
+		{20 * 24 * time.Hour, "20d"},
+	} {
+		if got := shortAge(tt.d); got != tt.want {
+			t.Errorf("shortAge(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
 // TestStatusFitsNarrowTerminals: the examples' endpoints (a set/name of 20,
 // pendingAcceptance, a port IP) on an 80-column terminal, and narrower
 // ones: no line is wider than the terminal, and each row keeps its
