@@ -42,8 +42,8 @@ func (f *planFlags) register(fs *pflag.FlagSet) {
 // registerTargeting registers --shard, --set and --name.
 func (f *planFlags) registerTargeting(fs *pflag.FlagSet) {
 	fs.StringVar(&f.shard, "shard", "", "I/N: only endpoints whose hash of project_id/set/name modulo N is I (default $JOB_COMPLETION_INDEX/$VPCEPCTL_SHARDS)")
-	fs.StringArrayVar(&f.sets, "set", nil, "act only on the endpoints of set NAME (prune and adopt only inside); repeatable, adds to --name")
-	fs.StringArrayVar(&f.names, "name", nil, "act only on the endpoint SET/NAME; repeatable, adds to --set")
+	fs.StringArrayVar(&f.sets, "set", nil, "act only on the endpoints of set `NAME` (prune and adopt only inside); repeatable, adds to --name")
+	fs.StringArrayVar(&f.names, "name", nil, "act only on the endpoint `SET/NAME`; repeatable, adds to --set")
 }
 
 // checkTargets refuses --set and --name values that no manifest

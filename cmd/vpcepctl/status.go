@@ -65,6 +65,7 @@ func (a *app) runStatus(cmd *cobra.Command, f *planFlags, cf clientFlags) error 
 	if err != nil {
 		return rm.done(err, false)
 	}
+	a.warnUndeclared(opts, ms)
 	rm.group("status", ms, nil, opts)
 	s, closeSession, err := a.open(cmd.Context(), cf, rm.m)
 	if err != nil {
