@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/vpcepctl/vpcepctl/apply"
 	"github.com/vpcepctl/vpcepctl/internal/term"
@@ -74,18 +75,25 @@ interrupted.`,
 	}
 	fs := cmd.Flags()
 	f.register(fs)
+	f.registerRun(fs, "wait until created endpoints are accepted (or pendingAcceptance) and deleted ones are gone")
+	fs.DurationVar(&f.commitWindow, "commit-window", time.Minute, "after a create's answer was lost, how long it may still appear (a late commit): apply looks for it that long before sending it again")
+	return cmd
+}
+
+// registerRun registers the flags of a run that changes endpoints (apply
+// and destroy): confirmation, report, the pool and the client, waiting,
+// stopping. wait is --wait's help.
+func (f *applyFlags) registerRun(fs *pflag.FlagSet, wait string) {
 	fs.BoolVarP(&f.yes, "yes", "y", false, "do not ask for confirmation")
 	fs.StringVar(&f.report, "report", "", "write the report (JSON) to FILE")
 	fs.IntVar(&f.client.concurrency, "concurrency", f.client.concurrency, "requests in flight at most (workers)")
 	f.client.register(fs)
-	fs.BoolVar(&f.wait, "wait", true, "wait until created endpoints are accepted (or pendingAcceptance) and deleted ones are gone")
+	fs.BoolVar(&f.wait, "wait", true, wait)
 	fs.BoolVar(&f.noWait, "no-wait", false, "do not wait (same as --wait=false)")
 	fs.DurationVar(&f.waitTimeout, "wait-timeout", 10*time.Minute, "how long to wait for one endpoint")
 	fs.DurationVar(&f.pollEvery, "poll-interval", 10*time.Second, "the longest gap between status polls while waiting (they start after 1s and back off to it)")
 	fs.BoolVar(&f.failFast, "fail-fast", false, "stop dispatching after the first failure")
 	fs.DurationVar(&f.grace, "grace", 30*time.Second, "after SIGINT/SIGTERM, how long requests in flight may take to finish")
-	fs.DurationVar(&f.commitWindow, "commit-window", time.Minute, "after a create's answer was lost, how long it may still appear (a late commit): apply looks for it that long before sending it again")
-	return cmd
 }
 
 func (a *app) runApply(cmd *cobra.Command, f *applyFlags, planFile string) error {
@@ -226,13 +234,7 @@ func (a *app) applyInput(f *applyFlags, planFile string) ([]*manifests.Manifest,
 		}
 		return nil, saved, opts, err
 	}
-	ms, err := a.loadManifests(f.files)
-	if err == nil {
-		err = checkTargets(opts, ms)
-	}
-	if err == nil {
-		a.warnUndeclared(opts, ms)
-	}
+	ms, err := a.loadTargeted(&f.planFlags, opts)
 	return ms, nil, opts, err
 }
 

@@ -31,18 +31,9 @@ invalid input or no --yes off a terminal, 130/143 interrupted.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringArrayVarP(&f.files, "filename", "f", nil, "manifest file, directory (recursive *.yaml, *.yml) or - for stdin; repeatable")
+	f.registerFiles(fs)
 	f.registerTargeting(fs)
 	fs.StringVarP(&f.output, "output", "o", "text", "output format: text or json (the report)")
-	fs.BoolVarP(&f.yes, "yes", "y", false, "do not ask for confirmation")
-	fs.StringVar(&f.report, "report", "", "write the report (JSON) to FILE")
-	fs.IntVar(&f.client.concurrency, "concurrency", f.client.concurrency, "requests in flight at most (workers)")
-	f.client.register(fs)
-	fs.BoolVar(&f.wait, "wait", true, "wait until deleted endpoints are gone")
-	fs.BoolVar(&f.noWait, "no-wait", false, "do not wait (same as --wait=false)")
-	fs.DurationVar(&f.waitTimeout, "wait-timeout", 10*time.Minute, "how long to wait for one endpoint")
-	fs.DurationVar(&f.pollEvery, "poll-interval", 10*time.Second, "the longest gap between status polls while waiting (they start after 1s and back off to it)")
-	fs.BoolVar(&f.failFast, "fail-fast", false, "stop dispatching after the first failure")
-	fs.DurationVar(&f.grace, "grace", 30*time.Second, "after SIGINT/SIGTERM, how long requests in flight may take to finish")
+	f.registerRun(fs, "wait until deleted endpoints are gone")
 	return cmd
 }

@@ -68,14 +68,10 @@ func (a *app) runPlan(cmd *cobra.Command, f *planFlags, cf clientFlags) (err err
 	if err != nil {
 		return rm.done(err, false)
 	}
-	ms, err := a.loadManifests(f.files)
-	if err == nil {
-		err = checkTargets(opts, ms)
-	}
+	ms, err := a.loadTargeted(f, opts)
 	if err != nil {
 		return rm.done(err, false)
 	}
-	a.warnUndeclared(opts, ms)
 	rm.group("plan", ms, nil, opts)
 	p, err := a.plan(cmd, rm, ms, opts, cf)
 	if err != nil {

@@ -30,13 +30,33 @@ type planFlags struct {
 }
 
 func (f *planFlags) register(fs *pflag.FlagSet) {
-	fs.StringArrayVarP(&f.files, "filename", "f", nil, "manifest file, directory (recursive *.yaml, *.yml) or - for stdin; repeatable")
+	f.registerFiles(fs)
 	fs.BoolVar(&f.adopt, "adopt", false, "take over unmanaged endpoints that match a desired one (same service and VPC, and subnet for interface services)")
 	fs.BoolVar(&f.prune, "prune", false, "delete owned endpoints no longer declared (duplicates are deleted without it)")
 	fs.BoolVar(&f.allowReplace, "allow-replace", false, "replace owned endpoints whose immutable fields drifted (delete, then create)")
 	fs.BoolVar(&f.approve, "approve", false, "accept the connections of owned endpoints awaiting approval (pendingAcceptance) where the same project owns the endpoint service")
 	f.registerTargeting(fs)
 	fs.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+}
+
+// registerFiles registers -f.
+func (f *planFlags) registerFiles(fs *pflag.FlagSet) {
+	fs.StringArrayVarP(&f.files, "filename", "f", nil, "manifest file, directory (recursive *.yaml, *.yml) or - for stdin; repeatable")
+}
+
+// loadTargeted loads the -f manifests and checks the targeting flags
+// against them: an error for a --set or --name no manifest can mean, a
+// warning for a --name no manifest declares.
+func (a *app) loadTargeted(f *planFlags, opts plan.Options) ([]*manifests.Manifest, error) {
+	ms, err := a.loadManifests(f.files)
+	if err == nil {
+		err = checkTargets(opts, ms)
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.warnUndeclared(opts, ms)
+	return ms, nil
 }
 
 // registerTargeting registers --shard, --set and --name.

@@ -35,7 +35,7 @@ Exit status: 0, 1 API or network failure, 3 invalid input.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringArrayVarP(&f.files, "filename", "f", nil, "manifest file, directory (recursive *.yaml, *.yml) or - for stdin; repeatable")
+	f.registerFiles(fs)
 	fs.BoolVar(&f.adopt, "adopt", false, "show adopts as plan --adopt would plan them")
 	fs.BoolVar(&f.prune, "prune", false, "show deletes as plan --prune would plan them")
 	fs.BoolVar(&f.allowReplace, "allow-replace", false, "show replaces as plan --allow-replace would plan them")
@@ -58,14 +58,10 @@ func (a *app) runStatus(cmd *cobra.Command, f *planFlags, cf clientFlags) error 
 	if err != nil {
 		return rm.done(err, false)
 	}
-	ms, err := a.loadManifests(f.files)
-	if err == nil {
-		err = checkTargets(opts, ms)
-	}
+	ms, err := a.loadTargeted(f, opts)
 	if err != nil {
 		return rm.done(err, false)
 	}
-	a.warnUndeclared(opts, ms)
 	rm.group("status", ms, nil, opts)
 	s, closeSession, err := a.open(cmd.Context(), cf, rm.m)
 	if err != nil {
