@@ -294,3 +294,26 @@ func BenchmarkList100k(b *testing.B) {
 	b.ReportMetric(float64(s.Requests("list", "GET"))/float64(b.N), "list-requests/op")
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/op")
 }
+
+// TestAcceptConnectionLostAnswer: the provider commits an accept and its
+// answer is lost (a dropped connection or the gateway's 504); the client
+// sends it again, is told the endpoint is connected already
+// (EndPoint.2014), and takes that for success.
+func TestAcceptConnectionLostAnswer(t *testing.T) {
+	s := sim.New(sim.Options{LostRate: 1, Seed: 3})
+	s.Put(sim.ProjectID, vpcep.Endpoint{EndpointServiceID: sim.ServiceOwnApprovalID, VPCID: simVPC, SubnetID: simSubnet,
+		Status: vpcep.StatusPendingAcceptance})
+	ep := s.Endpoints(sim.ProjectID)[0]
+	c := simClient(t, s)
+	n, err := c.AcceptConnection(t.Context(), sim.ServiceOwnApprovalID, ep.ID)
+	if err != nil {
+		t.Fatalf("accept: %v", err)
+	}
+	if sent := s.Requests("connection_action", "POST"); n < 2 || sent != n {
+		t.Errorf("%d attempts, %d accepts at the server; want the lost one sent again", n, sent)
+	}
+	got, err := c.GetEndpoint(t.Context(), ep.ID)
+	if err != nil || got.Status != vpcep.StatusAccepted {
+		t.Errorf("endpoint after the accept: %+v, %v; want accepted", got, err)
+	}
+}

@@ -23,7 +23,7 @@ func (o *Options) Flags(fs *pflag.FlagSet, acceptAfter time.Duration) {
 	fs.IntVar(&o.Quota, "quota", 50, "endpoints per project")
 	fs.Float64Var(&o.ThrottleRPS, "throttle-rps", 0, "server rate limit in requests/s (429 or 400 EndPoint.0022 beyond it); 0 = off")
 	fs.Float64Var(&o.FailRate, "fail-rate", 0, "share of requests answered 500 without effect")
-	fs.Float64Var(&o.LostRate, "lost-rate", 0, "share of creates and deletes committed and then answered with nothing (or 504)")
+	fs.Float64Var(&o.LostRate, "lost-rate", 0, "share of creates, deletes and connection accepts committed and then answered with nothing (or 504)")
 	fs.DurationVar(&o.CommitDelay, "commit-delay", 0, "a lost create commits only up to this long after its answer was lost (a slow back end); 0 = at once")
 	fs.StringVar(&o.TieOrder, "tie-order", TieStable, "order of endpoints created in the same second in list answers: stable, or random (a fresh order per request)")
 	fs.DurationVar(&o.GetLag, "get-lag", 0, "GET answers 404 this long after a create (a lagging read replica)")

@@ -228,7 +228,7 @@ func (s *Sim) serveVPCEP(rt route, r *http.Request, body []byte) (resp response,
 	case "connection_action":
 		resp = s.connectionAction(rt.pid, rt.id, body)
 	}
-	if (rt.name == "create" || rt.name == "delete") && resp.status/100 == 2 && s.roll(opts.LostRate) {
+	if (rt.name == "create" || rt.name == "delete" || rt.name == "connection_action") && resp.status/100 == 2 && s.roll(opts.LostRate) {
 		return s.lostAnswer()
 	}
 	return resp, false

@@ -88,7 +88,8 @@ type Options struct {
 	// FailRate is the share of VPCEP requests answered 500 EndPoint.0001
 	// without effect.
 	FailRate float64
-	// LostRate is the share of creates and deletes that take effect and then
+	// LostRate is the share of creates, deletes and connection accepts (or
+	// rejects) that take effect and then
 	// lose their response: the connection is closed without an answer, or
 	// 504 EndPoint.0013 is returned.
 	LostRate float64
