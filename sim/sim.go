@@ -89,9 +89,9 @@ type Options struct {
 	// without effect.
 	FailRate float64
 	// LostRate is the share of creates, deletes and connection accepts (or
-	// rejects) that take effect and then
-	// lose their response: the connection is closed without an answer, or
-	// 504 EndPoint.0013 is returned.
+	// rejects) that take effect and then lose their response: the
+	// connection is closed without an answer, or 504 EndPoint.0013 is
+	// returned.
 	LostRate float64
 	// CommitDelay makes a lost create commit late, as a slow backend does
 	// after the gateway gave up on it (504 EndPoint.0013): the endpoint
