@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -123,12 +124,7 @@ func writeStatus(w io.Writer, rows []plan.Row, width int, now time.Time) error {
 		}
 	}
 	var b strings.Builder
-	widths := make([]int, len(cells[0]))
-	for _, row := range cells {
-		for i, c := range row {
-			widths[i] = max(widths[i], len([]rune(c)))
-		}
-	}
+	widths := columnWidths(cells)
 	for _, row := range cells {
 		var line strings.Builder
 		for i, c := range row {
@@ -136,7 +132,7 @@ func writeStatus(w io.Writer, rows []plan.Row, width int, now time.Time) error {
 				line.WriteString(c)
 				break
 			}
-			line.WriteString(c + strings.Repeat(" ", widths[i]-len([]rune(c))+2))
+			line.WriteString(c + strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
 		}
 		b.WriteString(fitLine(line.String(), width) + "\n") // cut: narrower than fit can make it
 	}
@@ -149,10 +145,11 @@ func writeStatus(w io.Writer, rows []plan.Row, width int, now time.Time) error {
 
 // fitLine cuts s to width runes.
 func fitLine(s string, width int) string {
-	if rs := []rune(s); width > 0 && len(rs) > width {
-		return string(rs[:max(width-1, 0)]) + "…"
+	if width <= 0 || utf8.RuneCountInString(s) <= width {
+		return s
 	}
-	return s
+	rs := []rune(s)
+	return string(rs[:max(width-1, 0)]) + "…"
 }
 
 // planCell says what the plan does to a row.
@@ -175,48 +172,41 @@ func planCell(r plan.Row) string {
 // fit makes the table fit into width, one step at a time until it does:
 // it shortens the service and the id (to 9 characters), leaves out the
 // service and the IP, shortens the plan, leaves out the age and the id;
-// writeStatus cuts what is still too wide.
+// writeStatus cuts what is still too wide. Each step is one pass over the
+// cells, whatever the number of rows.
 func fit(cells [][]string, width int) [][]string {
 	if width <= 0 {
 		return cells
 	}
-	widths := func() []int {
-		ws := make([]int, len(cells[0]))
-		for _, row := range cells {
-			for i, c := range row {
-				ws[i] = max(ws[i], len([]rune(c)))
-			}
-		}
-		return ws
-	}
+	ws := columnWidths(cells)
 	total := func() int {
-		n := 0
-		for _, w := range widths() {
+		n := -2
+		for _, w := range ws {
 			n += w + 2
 		}
-		return n - 2
+		return n
 	}
 	col := func(name string) int { return slices.Index(cells[0], name) }
 	shorten := func(name string) {
-		for c := col(name); total() > width; {
-			longest := widths()[c]
-			if longest <= 9 {
-				return
-			}
-			for _, row := range cells[1:] {
-				if rs := []rune(row[c]); len(rs) >= longest {
-					row[c] = string(rs[:longest-2]) + "…"
-				}
-			}
+		c := col(name)
+		target := max(9, ws[c]-(total()-width))
+		if total() <= width || ws[c] <= target {
+			return
 		}
+		for _, row := range cells[1:] {
+			row[c] = fitLine(row[c], target)
+		}
+		ws[c] = max(target, utf8.RuneCountInString(cells[0][c]))
 	}
 	drop := func(name string) {
-		if total() > width {
-			c := col(name)
-			for i, row := range cells {
-				cells[i] = slices.Delete(row, c, c+1)
-			}
+		if total() <= width {
+			return
 		}
+		c := col(name)
+		for i, row := range cells {
+			cells[i] = slices.Delete(row, c, c+1)
+		}
+		ws = slices.Delete(ws, c, c+1)
 	}
 	shorten("SERVICE")
 	shorten("ID")
@@ -226,6 +216,17 @@ func fit(cells [][]string, width int) [][]string {
 	drop("AGE")
 	drop("ID")
 	return cells
+}
+
+// columnWidths is the widest cell of each column, in runes.
+func columnWidths(cells [][]string) []int {
+	ws := make([]int, len(cells[0]))
+	for _, row := range cells {
+		for i, c := range row {
+			ws[i] = max(ws[i], utf8.RuneCountInString(c))
+		}
+	}
+	return ws
 }
 
 func dash(s string) string {
