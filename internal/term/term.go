@@ -15,13 +15,17 @@ import (
 // terminal, or a writer that writes to one and says so with an
 // Unwrap() io.Writer method (such as the run's redacting streams).
 func IsTerminal(f any) bool {
+	fh, ok := osFile(f)
+	return ok && term.IsTerminal(int(fh.Fd()))
+}
+
+// osFile is the *os.File f is, or writes to (Unwrap() io.Writer).
+func osFile(f any) (*os.File, bool) {
 	if u, ok := f.(interface{ Unwrap() io.Writer }); ok {
 		f = u.Unwrap()
 	}
-	if fh, ok := f.(*os.File); ok {
-		return term.IsTerminal(int(fh.Fd()))
-	}
-	return false
+	fh, ok := f.(*os.File)
+	return fh, ok
 }
 
 // StatusLine keeps one status line (the progress bar) at the bottom of a
@@ -44,10 +48,7 @@ func NewStatusLine(w io.Writer) *StatusLine {
 // Width returns the width of terminal f (as IsTerminal finds it), 0 when
 // it is not a terminal or cannot tell.
 func Width(f any) int {
-	if u, ok := f.(interface{ Unwrap() io.Writer }); ok {
-		f = u.Unwrap()
-	}
-	fh, ok := f.(*os.File)
+	fh, ok := osFile(f)
 	if !ok {
 		return 0
 	}
