@@ -190,10 +190,11 @@ type run struct {
 	counts     Counts
 	adopted    map[string]string // endpoint id -> set/name that adopted it in this run
 
-	// acceptCreated is the plan's --approve; owns caches OwnsService by target
-	// and service id (guarded by mu).
+	// acceptCreated is the plan's --approve; owns holds, by target and
+	// service id, the one OwnsService question every job asks (guarded by
+	// mu).
 	acceptCreated bool
-	owns          map[string]bool
+	owns          map[string]func() (bool, error)
 }
 
 // job is one change being executed.
@@ -243,7 +244,7 @@ func (a *Applier) Run(ctx context.Context, p *plan.Plan) *Report {
 	dispatch, stop := context.WithCancel(ctx)
 	defer stop()
 	r := &run{opts: o, ctx: ctx, work: work, dispatch: dispatch, stop: stop, rep: rep, targets: map[plan.Target]*target{},
-		adopted: map[string]string{}, counts: Counts{Total: len(p.Changes)}, acceptCreated: p.Scope.Approve, owns: map[string]bool{}}
+		adopted: map[string]string{}, counts: Counts{Total: len(p.Changes)}, acceptCreated: p.Scope.Approve, owns: map[string]func() (bool, error){}}
 	r.workers.SetLimit(o.Concurrency)
 
 	var pollWG sync.WaitGroup

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/vpcepctl/vpcepctl/otc"
 	"github.com/vpcepctl/vpcepctl/plan"
@@ -206,8 +207,9 @@ func (r *run) approve(j *job) {
 // connection is accepted (and waited for) in this run; without, the
 // result says --approve would (the next plan shows it as a conflict that
 // names the flag, and the run exits 4 as it would then). Whether the
-// project owns the service is asked once per service; when it cannot be
-// told, the endpoint stays awaiting approval.
+// project owns the service is asked once per service, however many jobs
+// wait for the answer; when it cannot be told, the endpoint stays
+// awaiting approval.
 func (r *run) approveCreated(j *job, prefix string) {
 	if j.r.Status != vpcep.StatusPendingAcceptance || j.r.Error != "" || j.c.Desired == nil {
 		return
@@ -215,21 +217,23 @@ func (r *run) approveCreated(j *job, prefix string) {
 	svc := j.c.Desired.EndpointServiceID
 	key := j.tg.t.String() + "/" + strings.ToLower(svc)
 	r.mu.Lock()
-	owned, asked := r.owns[key]
-	r.mu.Unlock()
-	if !asked {
-		err := r.step(j, func(ctx context.Context) (err error) {
-			owned, err = j.tg.api.OwnsService(ctx, svc)
-			return err
+	ask := r.owns[key]
+	if ask == nil { // the first job to ask asks for all (one request, not one per worker)
+		ask = sync.OnceValues(func() (owned bool, err error) {
+			err = r.step(j, func(ctx context.Context) (err error) {
+				owned, err = j.tg.api.OwnsService(ctx, svc)
+				return err
+			})
+			return owned, err
 		})
-		if err != nil {
-			r.opts.Logger.Warn("cannot tell whether this project owns the endpoint service; the endpoint awaits approval",
-				"set", j.c.Set, "name", j.c.Name, "service", svc, "err", err)
-			return
-		}
-		r.mu.Lock()
-		r.owns[key] = owned
-		r.mu.Unlock()
+		r.owns[key] = ask
+	}
+	r.mu.Unlock()
+	owned, err := ask()
+	if err != nil {
+		r.opts.Logger.Warn("cannot tell whether this project owns the endpoint service; the endpoint awaits approval",
+			"set", j.c.Set, "name", j.c.Name, "service", svc, "err", err)
+		return
 	}
 	switch {
 	case !owned:

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -322,5 +324,39 @@ func TestCreatedOwnApproval(t *testing.T) {
 				t.Errorf("%d accept requests, want %d", n, tt.accept)
 			}
 		})
+	}
+}
+
+// countingOwns counts the OwnsService questions.
+type countingOwns struct {
+	API
+	n *atomic.Int64
+}
+
+func (c countingOwns) OwnsService(ctx context.Context, id string) (bool, error) {
+	c.n.Add(1)
+	return c.API.OwnsService(ctx, id)
+}
+
+// TestCreatedOwnApprovalAsksOnce: many endpoints of one service ending
+// awaiting approval at once ask once whether the project owns it.
+func TestCreatedOwnApprovalAsksOnce(t *testing.T) {
+	e := newSimEnv(t, sim.Options{AcceptAfter: 20 * time.Millisecond}, clientOpts{})
+	var ds []*manifests.Endpoint
+	for i := range 12 {
+		ds = append(ds, &manifests.Endpoint{Set: "a", Name: fmt.Sprint("own-", i), EndpointServiceID: sim.ServiceOwnApprovalID,
+			VPCID: uuid(1, i), SubnetID: uuid(2, i), Tags: map[string]string{}})
+	}
+	p := e.makePlan(t, ds, plan.Options{Approve: true})
+	var n atomic.Int64
+	clients := e.clients()
+	for k, c := range clients {
+		clients[k] = countingOwns{c, &n}
+	}
+	o := fastOpts()
+	o.Concurrency = 12
+	rep := runFor(t, context.Background(), New(clients, o), p, time.Minute)
+	if rep.Summary.Succeeded != 12 || n.Load() != 1 {
+		t.Errorf("summary %+v, %d OwnsService questions; want 12 accepted after one question", rep.Summary, n.Load())
 	}
 }
