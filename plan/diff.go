@@ -266,13 +266,7 @@ func (x *targetDiff) match() {
 // service is gone is deleted like any other, and nothing unmanaged or of
 // another set is looked at.
 func (x *targetDiff) destroy() {
-	x.declared = make(map[string]bool, len(x.in.Sets)+1)
-	for _, s := range x.in.Sets {
-		x.declared[s] = true
-	}
-	for _, d := range x.in.Desired {
-		x.declared[d.Set] = true
-	}
+	x.declare()
 	x.index()
 	for k, es := range x.owned {
 		if x.inShard(k.set, k.name) {
@@ -287,6 +281,18 @@ func (x *targetDiff) destroy() {
 				x.add(Change{Action: Delete, Set: set, ID: e.ID, Reason: "destroy; owned by the set, without a " + manifests.TagName + " tag", Current: e})
 			}
 		}
+	}
+}
+
+// declare sets x.declared: the sets the target's manifests declare, with
+// endpoints or without.
+func (x *targetDiff) declare() {
+	x.declared = make(map[string]bool, len(x.in.Sets)+1)
+	for _, s := range x.in.Sets {
+		x.declared[s] = true
+	}
+	for _, d := range x.in.Desired {
+		x.declared[d.Set] = true
 	}
 }
 
@@ -305,18 +311,11 @@ func (x *targetDiff) resolve(problems []problem) []problem {
 		}
 		return strings.Compare(a.Set, b.Set)
 	})
-	x.declared = make(map[string]bool, len(in.Sets)+1)
-	for _, s := range in.Sets {
-		x.declared[s] = true
-	}
+	x.declare()
 	x.services = make([]*vpcep.Service, len(x.desired))
-	var lastSet, lastRef string
+	var lastRef string
 	var lastSvc *vpcep.Service
 	for i, d := range x.desired {
-		if i == 0 || d.Set != lastSet {
-			x.declared[d.Set] = true
-			lastSet = d.Set
-		}
 		if i > 0 && x.desired[i-1].Name == d.Name && x.desired[i-1].Set == d.Set {
 			first, second := x.desired[i-1], d
 			if posBefore(second.Pos, first.Pos) {
