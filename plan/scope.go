@@ -128,11 +128,16 @@ func (ix *scopeIndex) covers(e *vpcep.Endpoint) bool {
 // pendingAcceptance leaves it as it was; failing, being rejected or
 // changing tags changes it.
 func digest(t Target, e *vpcep.Endpoint) [sha256.Size]byte {
-	tags := slices.Clone(e.Tags)
-	slices.SortFunc(tags, func(a, b vpcep.Tag) int {
+	byKey := func(a, b vpcep.Tag) int {
 		return cmp.Or(strings.Compare(a.Key, b.Key), strings.Compare(a.Value, b.Value))
-	})
-	var line []byte
+	}
+	tags := e.Tags
+	if !slices.IsSortedFunc(tags, byKey) { // the API lists them sorted, mostly: no copy then
+		tags = slices.Clone(tags)
+		slices.SortFunc(tags, byKey)
+	}
+	var buf [512]byte // most endpoints' lines fit: no allocation
+	line := buf[:0]
 	for _, f := range []string{t.Region, t.ProjectID, e.ID, statusClass(e.Status),
 		strings.ToLower(e.EndpointServiceID), strings.ToLower(e.VPCID), strings.ToLower(e.SubnetID)} {
 		line = append(append(line, f...), 0)
@@ -152,7 +157,11 @@ func Fingerprint(s *Scope, observed map[Target][]vpcep.Endpoint) (string, []Dige
 		id  string
 		sum [sha256.Size]byte
 	}
-	var sums []sum
+	n := 0
+	for _, eps := range observed {
+		n += len(eps)
+	}
+	sums := make([]sum, 0, n) // grown once, not by doubling
 	h := sha256.New()
 	fmt.Fprintf(h, "vpcepctl plan fingerprint 2\nshard %s\n", shard)
 	for _, ts := range s.Targets {
